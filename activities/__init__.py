@@ -1,0 +1,1 @@
+"""Temporal activities: every piece of I/O the workflows need, each idempotent."""

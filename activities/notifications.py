@@ -1,0 +1,76 @@
+"""Notification activities: record the message, then hand it to the broker."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.publisher import Publisher
+from activities.texts import render
+from db import messages, tickets
+from messaging.messages import OutboundTelegram
+from workflows.contracts import (
+    ENQUEUE_NOTIFICATION,
+    GIVE_UP_NOTIFICATION,
+    EnqueuedNotification,
+    GiveUpRequest,
+    NotificationRequest,
+    notification_workflow_id,
+)
+
+
+class NotificationActivities:
+    def __init__(self, engine: AsyncEngine, publisher: Publisher) -> None:
+        self._engine = engine
+        self._publisher = publisher
+
+    @activity.defn(name=ENQUEUE_NOTIFICATION)
+    async def enqueue_notification(self, req: NotificationRequest) -> EnqueuedNotification:
+        """Write the `mensaje` row once (text frozen at first render) and publish it, confirmed."""
+        async with self._engine.connect() as conn:
+            ticket = await tickets.get_ticket(conn, req.ticket_reference)
+        if ticket is None:
+            raise ApplicationError("ticket not found", type="TicketNotFound", non_retryable=True)
+        wait = ticket.estimated_wait
+        body = render(
+            req.kind,
+            req.language,
+            number=ticket.number,
+            queue=ticket.queue,
+            branch=ticket.branch_office,
+            position=ticket.position or 0,
+            ahead=ticket.tickets_ahead or 0,
+            minutes=wait.minutes if wait else 0,
+            low=wait.low if wait else 0,
+            high=wait.high if wait else 0,
+        )
+        row = await messages.ensure_pending(
+            self._engine,
+            ticket_reference=req.ticket_reference,
+            kind=req.kind,
+            chat_id=req.chat_id,
+            body=body,
+            scheduled_at=datetime.now(UTC),
+        )
+        if row.state != "PENDING":
+            return EnqueuedNotification(message_id=row.id, already_final=row.state)
+        await self._publisher.publish_telegram(
+            OutboundTelegram(
+                message_id=row.id,
+                kind=req.kind,
+                chat_id=row.chat_id,
+                text=row.text,
+                ticket_reference=req.ticket_reference,
+                workflow_id=notification_workflow_id(req.ticket_reference, req.kind),
+                ticket_created_at=ticket.created_at,
+            )
+        )
+        return EnqueuedNotification(message_id=row.id)
+
+    @activity.defn(name=GIVE_UP_NOTIFICATION)
+    async def give_up_notification(self, req: GiveUpRequest) -> bool:
+        """Mark the message FAILED once retries are exhausted."""
+        return await messages.give_up(self._engine, req.message_id, req.kind, req.error)

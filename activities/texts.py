@@ -1,0 +1,38 @@
+"""Renders customer messages from template files (Telegram HTML, every value escaped)."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+TEMPLATES = Path(__file__).parent / "templates"
+LANGUAGES = ("es", "en")
+MAX_TELEGRAM_TEXT = 4096
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(enabled_extensions=("j2",), default=True),
+        undefined=StrictUndefined,
+        keep_trailing_newline=False,
+    )
+
+
+@lru_cache(maxsize=4)
+def labels(language: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((TEMPLATES / language / "labels.json").read_text("utf-8"))
+    return data
+
+
+def render(kind: str, language: str, **values: Any) -> str:
+    """Render `kind` (e.g. TICKET_CREATED) in the ticket's language, Spanish by default."""
+    lang = language if language in LANGUAGES else "es"
+    values.setdefault("queue_label", labels(lang)["queue"].get(values.get("queue", ""), ""))
+    text = _env().get_template(f"{lang}/{kind.lower()}.html.j2").render(**values).strip()
+    return text[:MAX_TELEGRAM_TEXT]

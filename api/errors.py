@@ -1,0 +1,114 @@
+"""JSON error bodies for every client mistake: status, message and the offending field."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log_name = "ticketero.api"
+
+
+class ApiError(Exception):
+    """Raised by services; rendered as a JSON error with the given status."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        field: str | None = None,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.field = field
+        self.extra = extra or {}
+        self.headers = headers
+
+
+def error_body(
+    status: int, message: str, path: str, errors: list[dict[str, str]] | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "status": status,
+        "error": HTTPStatus(status).phrase,
+        "message": message,
+        "path": path,
+        "timestamp": datetime.now(UTC).isoformat(),
+    }
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) if parts else str(loc[-1]) if loc else "body"
+
+
+async def _validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    issues = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in issues):
+        return JSONResponse(
+            error_body(
+                400,
+                "Malformed JSON request body",
+                request.url.path,
+                [{"field": "body", "message": "the body is not valid JSON"}],
+            ),
+            status_code=400,
+        )
+    errors = []
+    for e in issues:
+        msg = str(e.get("msg", "invalid value")).removeprefix("Value error, ")
+        field = _field_name(tuple(e.get("loc", ())))
+        if e.get("type") == "missing":
+            msg = "is required"
+        errors.append({"field": field, "message": msg})
+    summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return JSONResponse(
+        error_body(422, f"Invalid request: {summary}", request.url.path, errors), status_code=422
+    )
+
+
+async def _api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    errors = [{"field": exc.field, "message": exc.message}] if exc.field else None
+    body = error_body(exc.status, exc.message, request.url.path, errors)
+    body.update(exc.extra)
+    return JSONResponse(body, status_code=exc.status, headers=exc.headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    return JSONResponse(
+        error_body(exc.status_code, message, request.url.path),
+        status_code=exc.status_code,
+        headers=getattr(exc, "headers", None),
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    import logging
+
+    logging.getLogger(log_name).exception("unhandled error on %s", request.url.path)
+    return JSONResponse(
+        error_body(500, "Internal error; it has been logged", request.url.path), status_code=500
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

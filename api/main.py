@@ -1,0 +1,45 @@
+"""FastAPI application: wiring only (lifespan resources, middleware, routers, errors)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.errors import install_error_handlers
+from api.metrics import MetricsMiddleware
+from api.resources import Resources, TemporalHolder
+from api.routes import actuator, tickets
+from db.engine import make_engine
+from observability.logs import setup_logging
+from settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    cfg = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        setup_logging("api", cfg.log_level, cfg.log_format)
+        engine = make_engine(cfg)
+        app.state.resources = Resources(settings=cfg, engine=engine, temporal=TemporalHolder(cfg))
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Ticketero API",
+        version="0.1.0",
+        description="Queue tickets for bank branches. Customer text is Spanish (Chile).",
+        lifespan=lifespan,
+    )
+    app.add_middleware(MetricsMiddleware)
+    install_error_handlers(app)
+    app.include_router(tickets.router)
+    app.include_router(actuator.router)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,59 @@
+"""Public ticket endpoints: take a ticket, look it up, follow its position."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+
+from api.deps import ResourcesDep
+from api.metrics import tickets_created
+from api.schemas import CreateTicketRequest, PositionResponse, TicketResponse
+from api.services import tickets as service
+
+router = APIRouter(prefix="/api/tickets", tags=["tickets"])
+
+
+@router.post("", status_code=201, response_model=TicketResponse, response_model_by_alias=True)
+async def create_ticket(
+    body: CreateTicketRequest,
+    res: ResourcesDep,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> TicketResponse:
+    """Take a ticket. Retrying with the same `Idempotency-Key` returns the same ticket."""
+    key = service.validate_idempotency_key(idempotency_key)
+    outcome = await service.create_ticket(res, body, key)
+    if outcome.created:
+        tickets_created.labels(queue=outcome.ticket.queue).inc()
+    else:
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Location"] = f"/api/tickets/{outcome.ticket.reference}"
+    return TicketResponse.of(outcome.ticket)
+
+
+@router.get("/{reference}", response_model=TicketResponse, response_model_by_alias=True)
+async def get_ticket(reference: uuid.UUID, res: ResourcesDep) -> TicketResponse:
+    return TicketResponse.of(await service.get_ticket(res, reference))
+
+
+@router.get("/{number}/position", response_model=PositionResponse, response_model_by_alias=True)
+async def get_position(
+    number: str,
+    res: ResourcesDep,
+    branch_office: Annotated[str, Query(alias="branchOffice", min_length=1, max_length=100)],
+) -> PositionResponse:
+    """Today's ticket with this number at the branch: its place and estimated wait."""
+    view = await service.get_by_number(res, number, branch_office)
+    full = TicketResponse.of(view)
+    return PositionResponse(
+        number=view.number,
+        branch_office=view.branch_office,
+        queue=view.queue,
+        status=view.status,
+        position=view.position,
+        tickets_ahead=view.tickets_ahead,
+        estimated_wait_minutes=full.estimated_wait_minutes,
+        estimated_wait_range=full.estimated_wait_range,
+    )

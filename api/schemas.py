@@ -1,0 +1,120 @@
+"""Request and response bodies of the public ticket API (camelCase on the wire)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+from domain.national_id import NationalId, normalize_phone, parse_national_id
+from domain.queues import QueueName, parse_queue
+from workflows.contracts import TicketView
+
+
+class CreateTicketRequest(BaseModel):
+    """The runbook body (`queue`) and the Spring one (`queueType`) are both accepted."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    national_id: NationalId = Field(
+        validation_alias=AliasChoices("nationalId", "national_id"),
+        description="8-12 digits or a Chilean RUT with a valid check digit",
+    )
+    branch_office: str = Field(
+        min_length=1, max_length=100, validation_alias=AliasChoices("branchOffice", "branch_office")
+    )
+    queue: QueueName = Field(validation_alias=AliasChoices("queue", "queueType", "queue_type"))
+    phone: str | None = None
+    telegram_chat_id: int | None = Field(
+        default=None, validation_alias=AliasChoices("telegramChatId", "telegram_chat_id")
+    )
+    language: Literal["es", "en"] = "es"
+
+    @field_validator("national_id", mode="before")
+    @classmethod
+    def _national_id(cls, value: object) -> NationalId:
+        if not isinstance(value, str):
+            raise ValueError("must be a string of 8 to 12 digits or a RUT")
+        return parse_national_id(value)
+
+    @field_validator("queue", mode="before")
+    @classmethod
+    def _queue(cls, value: object) -> QueueName:
+        if not isinstance(value, str):
+            raise ValueError("must be one of " + ", ".join(q.value for q in QueueName))
+        return parse_queue(value)
+
+    @field_validator("branch_office")
+    @classmethod
+    def _branch(cls, value: str) -> str:
+        collapsed = " ".join(value.split())
+        if not collapsed:
+            raise ValueError("must not be blank")
+        return collapsed
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return None if value in (None, "") else normalize_phone(value)
+
+
+class WaitRangeOut(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+    low: int
+    high: int
+
+
+class TicketResponse(BaseModel):
+    """A ticket as its customer sees it; the national id is never echoed."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+    reference: uuid.UUID
+    number: str
+    queue: str
+    branch_office: str
+    status: str
+    position: int | None
+    tickets_ahead: int | None
+    estimated_wait_minutes: int | None
+    estimated_wait_range: WaitRangeOut | None
+    created_at: datetime
+    expires_at: datetime
+
+    @classmethod
+    def of(cls, view: TicketView) -> TicketResponse:
+        wait = view.estimated_wait
+        return cls(
+            reference=view.reference,
+            number=view.number,
+            queue=view.queue,
+            branch_office=view.branch_office,
+            status=view.status,
+            position=view.position,
+            tickets_ahead=view.tickets_ahead,
+            estimated_wait_minutes=wait.minutes if wait else None,
+            estimated_wait_range=WaitRangeOut(low=wait.low, high=wait.high) if wait else None,
+            created_at=view.created_at,
+            expires_at=view.expires_at,
+        )
+
+
+class PositionResponse(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+    number: str
+    branch_office: str
+    queue: str
+    status: str
+    position: int | None
+    tickets_ahead: int | None
+    estimated_wait_minutes: int | None
+    estimated_wait_range: WaitRangeOut | None
+
+
+class HealthComponent(BaseModel):
+    status: Literal["UP", "DOWN"]
+    details: dict[str, str] | None = None

@@ -1,0 +1,65 @@
+"""Health of the API's dependencies, in the actuator shape operators already script against."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+from typing import Any
+
+import aio_pika
+from sqlalchemy import text
+
+from api.resources import Resources
+
+CHECK_TIMEOUT = 2.0
+RABBIT_CACHE_SECONDS = 1.0
+_rabbit_cache: tuple[float, dict[str, Any]] | None = None
+
+
+def _down(err: BaseException) -> dict[str, Any]:
+    return {"status": "DOWN", "details": {"error": type(err).__name__}}
+
+
+async def check_db(res: Resources) -> dict[str, Any]:
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT), res.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as err:
+        return _down(err)
+    return {"status": "UP", "details": {"database": "PostgreSQL"}}
+
+
+async def check_rabbit(res: Resources) -> dict[str, Any]:
+    """Opens a real AMQP connection (cached briefly so scrapes do not hammer the broker)."""
+    global _rabbit_cache
+    now = time.monotonic()
+    if _rabbit_cache is not None and now - _rabbit_cache[0] < RABBIT_CACHE_SECONDS:
+        return _rabbit_cache[1]
+    try:
+        conn = await aio_pika.connect(
+            res.settings.rabbitmq_url.get_secret_value(), timeout=CHECK_TIMEOUT
+        )
+        await conn.close()
+        result: dict[str, Any] = {"status": "UP"}
+    except Exception as err:
+        result = _down(err)
+    _rabbit_cache = (now, result)
+    return result
+
+
+async def check_temporal(res: Resources) -> dict[str, Any]:
+    try:
+        client = await res.temporal.get()
+        ok = await client.service_client.check_health(timeout=timedelta(seconds=CHECK_TIMEOUT))
+    except Exception as err:
+        return _down(err)
+    return {"status": "UP" if ok else "DOWN", "details": {"namespace": client.namespace}}
+
+
+async def health(res: Resources, components: tuple[str, ...]) -> dict[str, Any]:
+    checks = {"db": check_db, "rabbit": check_rabbit, "temporal": check_temporal}
+    results = await asyncio.gather(*(checks[name](res) for name in components))
+    parts = dict(zip(components, results, strict=True))
+    status = "UP" if all(p["status"] == "UP" for p in parts.values()) else "DOWN"
+    return {"status": status, "components": parts}

@@ -1,0 +1,195 @@
+"""Ticket creation and lookup: creation goes through the ticket's workflow, reads hit the DB."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from api.errors import ApiError
+from api.resources import Resources
+from api.schemas import CreateTicketRequest
+from api.services.identity import national_id_hash
+from db import tickets as store
+from domain.national_id import mask_national_id, mask_phone
+from workflows import search
+from workflows.contracts import (
+    ERR_ACTIVE_TICKET_EXISTS,
+    ERR_IDEMPOTENCY_MISMATCH,
+    CreateResult,
+    NewTicket,
+    TicketView,
+    ticket_workflow_id,
+)
+from workflows.ticket import TicketWorkflow
+
+log = logging.getLogger("ticketero.api.tickets")
+IDEMPOTENCY_NAMESPACE = uuid.UUID("3c5e2a0e-6d1b-4f7a-9a8e-2b7d4c1f9e55")
+CREATE_TIMEOUT_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class Created:
+    ticket: TicketView
+    created: bool
+
+
+def reference_for(idempotency_key: str | None) -> uuid.UUID:
+    """A retried request with the same key names the same ticket (and workflow)."""
+    if idempotency_key is None:
+        return uuid.uuid4()
+    return uuid.uuid5(IDEMPOTENCY_NAMESPACE, idempotency_key)
+
+
+def validate_idempotency_key(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    key = raw.strip()
+    if not 1 <= len(key) <= 128 or not key.isprintable():
+        raise ApiError(400, "must be 1 to 128 printable characters", field="Idempotency-Key")
+    return key
+
+
+def build_new_ticket(req: CreateTicketRequest, reference: uuid.UUID, key: str) -> NewTicket:
+    hashed = national_id_hash(req.national_id, key)
+    fingerprint = hashlib.sha256(
+        json.dumps(
+            [
+                hashed,
+                req.branch_office.lower(),
+                req.queue.value,
+                req.phone,
+                req.telegram_chat_id,
+                req.language,
+            ]
+        ).encode()
+    ).hexdigest()
+    return NewTicket(
+        reference=reference,
+        branch_office=req.branch_office,
+        queue=req.queue.value,
+        national_id_hash=hashed,
+        national_id_masked=mask_national_id(req.national_id.value),
+        phone_masked=mask_phone(req.phone) if req.phone else None,
+        telegram_chat_id=req.telegram_chat_id,
+        language=req.language,
+        fingerprint=fingerprint,
+        requested_at=datetime.now(UTC),
+    )
+
+
+async def create_ticket(
+    res: Resources, req: CreateTicketRequest, idempotency_key: str | None
+) -> Created:
+    """Update-with-start on the ticket's workflow; maps business refusals to 409/422."""
+    new = build_new_ticket(
+        req, reference_for(idempotency_key), res.settings.national_id_key.get_secret_value()
+    )
+    workflow_id = ticket_workflow_id(new.reference)
+    start = WithStartWorkflowOperation(
+        TicketWorkflow.run,
+        new,
+        id=workflow_id,
+        task_queue=res.settings.temporal_task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(search.BRANCH_OFFICE, new.branch_office),
+                SearchAttributePair(search.QUEUE_NAME, new.queue),
+            ]
+        ),
+    )
+    try:
+        client = await res.temporal.get()
+        async with asyncio.timeout(CREATE_TIMEOUT_SECONDS):
+            result: CreateResult = await client.execute_update_with_start_workflow(
+                "create",
+                new.fingerprint,
+                start_workflow_operation=start,
+                result_type=CreateResult,
+            )
+    except WorkflowUpdateFailedError as err:
+        raise _refusal(err) from None
+    except WorkflowAlreadyStartedError:
+        # The ticket's workflow has already finished: answer from the read model.
+        return Created(ticket=await _finished(res, new), created=False)
+    except (RPCError, TimeoutError, OSError, RuntimeError) as err:
+        log.warning("ticket creation unavailable: %s", type(err).__name__)
+        raise ApiError(
+            503,
+            "Ticket service temporarily unavailable; retry with the same Idempotency-Key",
+            headers={"Retry-After": "2"},
+        ) from None
+    return Created(ticket=result.ticket, created=result.created)
+
+
+def _refusal(err: WorkflowUpdateFailedError) -> ApiError:
+    cause = err.cause
+    if isinstance(cause, ApplicationError) and cause.type == ERR_ACTIVE_TICKET_EXISTS:
+        active = cause.details[0] if cause.details else None
+        return ApiError(
+            409,
+            "An active ticket already exists for this national id at this branch",
+            extra={"activeTicket": _public(active)} if active else None,
+        )
+    if isinstance(cause, ApplicationError) and cause.type == ERR_IDEMPOTENCY_MISMATCH:
+        return ApiError(422, cause.message, field="Idempotency-Key")
+    log.error("ticket creation failed: %s", cause)
+    return ApiError(503, "Ticket could not be created; retry", headers={"Retry-After": "2"})
+
+
+def _public(active: object) -> dict[str, object]:
+    from api.schemas import TicketResponse
+
+    view = TicketView.model_validate(active)
+    return TicketResponse.of(view).model_dump(mode="json", by_alias=True)
+
+
+async def _finished(res: Resources, new: NewTicket) -> TicketView:
+    async with res.engine.connect() as conn:
+        ticket = await store.get_ticket(conn, new.reference)
+        if ticket is not None:
+            return ticket
+        active = await store.find_active(conn, new.branch_office, new.national_id_hash)
+    if active is not None:
+        raise ApiError(
+            409,
+            "An active ticket already exists for this national id at this branch",
+            extra={"activeTicket": _public(active.model_dump(mode="json"))},
+        )
+    raise ApiError(
+        409,
+        "This Idempotency-Key belongs to a request that did not create a ticket; use a new key",
+        field="Idempotency-Key",
+    )
+
+
+async def get_ticket(res: Resources, reference: uuid.UUID) -> TicketView:
+    async with res.engine.connect() as conn:
+        ticket = await store.get_ticket(conn, reference)
+    if ticket is None:
+        raise ApiError(404, f"No ticket with reference {reference}")
+    return ticket
+
+
+async def get_by_number(res: Resources, number: str, branch_office: str) -> TicketView:
+    async with res.engine.connect() as conn:
+        ticket = await store.find_by_number(conn, branch_office, number)
+    if ticket is None:
+        raise ApiError(404, f"No ticket {number} at branch {branch_office!r}")
+    return ticket

@@ -1,0 +1,1 @@
+"""RabbitMQ-to-Telegram bridge: consumes notifications and calls the Bot API over HTTP."""

@@ -1,0 +1,1 @@
+"""Persistence: the PostgreSQL schema, the engine and the queries the processes share."""

@@ -1,0 +1,295 @@
+"""Ticket queries shared by the activities (writes) and the API (reads).
+
+Writes are short transactions: numbers come from a row-locked counter per
+branch, queue and business day, so concurrent creations get consecutive,
+distinct numbers and a rolled-back creation gives its number back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from domain.estimate import estimate_wait
+from domain.numbering import business_day, business_day_bounds, format_ticket_number
+from domain.queues import DEFAULT_QUEUE_SETTINGS
+from domain.states import ACTIVE_STATUSES, WAITING_STATUSES, TicketStatus
+from workflows.contracts import CreateOutcome, NewTicket, TicketView, WaitRange
+
+ACTIVE = tuple(s.value for s in ACTIVE_STATUSES)
+WAITING = tuple(s.value for s in WAITING_STATUSES)
+EVENT_NAMESPACE = uuid.UUID("6f1f3c57-8a43-4b8e-9c57-1d1f8f7b2a10")
+
+
+@dataclass(frozen=True)
+class BranchRow:
+    id: int
+    name: str
+    time_zone: str
+
+
+def created_event_id(reference: uuid.UUID) -> uuid.UUID:
+    """Stable id of a ticket's creation event, so a retried activity writes it once."""
+    return uuid.uuid5(EVENT_NAMESPACE, f"{reference}:created")
+
+
+async def ensure_branch(conn: AsyncConnection, name: str, time_zone: str) -> BranchRow:
+    """Find a branch by name (case-insensitive) or register it with default queues."""
+    row = (
+        await conn.execute(
+            text("SELECT id, name, time_zone FROM branch WHERE lower(name) = lower(:n)"),
+            {"n": name},
+        )
+    ).first()
+    if row is None:
+        inserted = (
+            await conn.execute(
+                text(
+                    "INSERT INTO branch (name, time_zone) VALUES (:n, :tz) "
+                    "ON CONFLICT ((lower(name))) DO NOTHING RETURNING id, name, time_zone"
+                ),
+                {"n": name, "tz": time_zone},
+            )
+        ).first()
+        if inserted is not None:
+            await _seed_queues(conn, inserted.id)
+            row = inserted
+        else:  # another transaction registered it concurrently
+            row = (
+                await conn.execute(
+                    text("SELECT id, name, time_zone FROM branch WHERE lower(name) = lower(:n)"),
+                    {"n": name},
+                )
+            ).one()
+    return BranchRow(id=row.id, name=row.name, time_zone=row.time_zone)
+
+
+async def _seed_queues(conn: AsyncConnection, branch_id: int) -> None:
+    await conn.execute(
+        text(
+            "INSERT INTO branch_queue (branch_id, queue, prefix, avg_service_seconds, priority,"
+            " notify_threshold, target_wait_minutes, no_show_seconds)"
+            " VALUES (:b, :q, :p, :s, :pr, :nt, :tw, :ns) ON CONFLICT DO NOTHING"
+        ),
+        [
+            {
+                "b": branch_id,
+                "q": queue.value,
+                "p": cfg.prefix,
+                "s": float(cfg.avg_service_seconds),
+                "pr": cfg.priority,
+                "nt": cfg.notify_threshold,
+                "tw": cfg.target_wait_minutes,
+                "ns": cfg.no_show_seconds,
+            }
+            for queue, cfg in DEFAULT_QUEUE_SETTINGS.items()
+        ],
+    )
+
+
+_VIEW_SQL = """
+SELECT t.reference, t.number, t.queue, t.status, t.arrived_at, t.created_at, t.expires_at,
+       t.telegram_chat_id, t.branch_id, b.name AS branch_name,
+       q.avg_service_seconds
+FROM ticket t
+JOIN branch b ON b.id = t.branch_id
+JOIN branch_queue q ON q.branch_id = t.branch_id AND q.queue = t.queue
+"""
+
+
+async def _view(conn: AsyncConnection, row: Any) -> TicketView:
+    position: int | None = None
+    ahead: int | None = None
+    wait: WaitRange | None = None
+    if row.status in WAITING:
+        ahead = (
+            await conn.execute(
+                text(
+                    "SELECT count(*) FROM ticket WHERE branch_id = :b AND queue = :q"
+                    " AND status IN :waiting AND (arrived_at, reference) < (:at, :ref)"
+                ).bindparams(bindparam("waiting", expanding=True)),
+                {
+                    "b": row.branch_id,
+                    "q": row.queue,
+                    "waiting": WAITING,
+                    "at": row.arrived_at,
+                    "ref": row.reference,
+                },
+            )
+        ).scalar_one()
+        position = ahead + 1
+        est = estimate_wait(ahead, row.avg_service_seconds, servers=1)
+        wait = WaitRange(minutes=est.minutes, low=est.low_minutes, high=est.high_minutes)
+    return TicketView(
+        reference=row.reference,
+        number=row.number,
+        queue=row.queue,
+        branch_office=row.branch_name,
+        status=row.status,
+        position=position,
+        tickets_ahead=ahead,
+        estimated_wait=wait,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        telegram_chat_id=row.telegram_chat_id,
+    )
+
+
+async def get_ticket(conn: AsyncConnection, reference: uuid.UUID) -> TicketView | None:
+    row = (
+        await conn.execute(text(_VIEW_SQL + " WHERE t.reference = :r"), {"r": reference})
+    ).first()
+    return None if row is None else await _view(conn, row)
+
+
+async def find_by_number(
+    conn: AsyncConnection, branch_office: str, number: str
+) -> TicketView | None:
+    """The most recent ticket with this number at the branch (numbers restart daily)."""
+    row = (
+        await conn.execute(
+            text(
+                _VIEW_SQL + " WHERE lower(b.name) = lower(:b) AND t.number = :n"
+                " ORDER BY t.business_day DESC LIMIT 1"
+            ),
+            {"b": branch_office.strip(), "n": number.strip().upper()},
+        )
+    ).first()
+    return None if row is None else await _view(conn, row)
+
+
+async def find_active(
+    conn: AsyncConnection, branch_office: str, national_id_hash: str
+) -> TicketView | None:
+    row = (
+        await conn.execute(
+            text(
+                _VIEW_SQL + " WHERE lower(b.name) = lower(:b) AND t.national_id_hash = :h"
+                " AND t.status IN :active"
+            ).bindparams(bindparam("active", expanding=True)),
+            {"b": branch_office.strip(), "h": national_id_hash, "active": ACTIVE},
+        )
+    ).first()
+    return None if row is None else await _view(conn, row)
+
+
+async def create_ticket(engine: AsyncEngine, new: NewTicket, default_tz: str) -> CreateOutcome:
+    """Persist a new ticket once; a retry with the same reference returns the same ticket."""
+    try:
+        return await _create_once(engine, new, default_tz)
+    except IntegrityError:
+        # A concurrent request for the same person won the partial unique index.
+        async with engine.connect() as conn:
+            existing = await get_ticket(conn, new.reference)
+            if existing is not None:
+                return CreateOutcome(ticket=existing)
+            active = await find_active(conn, new.branch_office, new.national_id_hash)
+        if active is None:
+            raise
+        return CreateOutcome(conflicting=active)
+
+
+async def _create_once(engine: AsyncEngine, new: NewTicket, default_tz: str) -> CreateOutcome:
+    async with engine.begin() as conn:
+        existing = await get_ticket(conn, new.reference)
+        if existing is not None:
+            return CreateOutcome(ticket=existing)
+        active = await find_active(conn, new.branch_office, new.national_id_hash)
+        if active is not None:
+            return CreateOutcome(conflicting=active)
+        branch = await ensure_branch(conn, new.branch_office, default_tz)
+        prefix = (
+            await conn.execute(
+                text("SELECT prefix FROM branch_queue WHERE branch_id = :b AND queue = :q"),
+                {"b": branch.id, "q": new.queue},
+            )
+        ).scalar_one()
+        now = datetime.now(UTC)
+        day = business_day(now, branch.time_zone)
+        sequence = (
+            await conn.execute(
+                text(
+                    "INSERT INTO ticket_counter (branch_id, queue, business_day, last_sequence)"
+                    " VALUES (:b, :q, :d, 1) ON CONFLICT (branch_id, queue, business_day)"
+                    " DO UPDATE SET last_sequence = ticket_counter.last_sequence + 1"
+                    " RETURNING last_sequence"
+                ),
+                {"b": branch.id, "q": new.queue, "d": day},
+            )
+        ).scalar_one()
+        _, day_end = business_day_bounds(day, branch.time_zone)
+        # clock_timestamp() is read after the counter row lock, so arrival order == number order.
+        await conn.execute(
+            text(
+                "INSERT INTO ticket (reference, branch_id, queue, number, sequence, business_day,"
+                " status, national_id_hash, national_id_masked, phone_masked, telegram_chat_id,"
+                " language, workflow_id, arrived_at, created_at, updated_at, expires_at)"
+                " VALUES (:r, :b, :q, :n, :s, :d, :st, :h, :m, :pm, :chat, :lang, :wf,"
+                " clock_timestamp(), clock_timestamp(), clock_timestamp(), :exp)"
+            ),
+            {
+                "r": new.reference,
+                "b": branch.id,
+                "q": new.queue,
+                "n": format_ticket_number(prefix, sequence),
+                "s": sequence,
+                "d": day,
+                "st": TicketStatus.WAITING.value,
+                "h": new.national_id_hash,
+                "m": new.national_id_masked,
+                "pm": new.phone_masked,
+                "chat": new.telegram_chat_id,
+                "lang": new.language,
+                "wf": f"ticket-{new.reference}",
+                "exp": day_end,
+            },
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO ticket_event (event_id, ticket_reference, at, action, from_status,"
+                " to_status, actor, reason) VALUES (:e, :r, clock_timestamp(), 'CREATE', NULL,"
+                " :st, 'customer', NULL) ON CONFLICT (event_id) DO NOTHING"
+            ),
+            {
+                "e": created_event_id(new.reference),
+                "r": new.reference,
+                "st": TicketStatus.WAITING.value,
+            },
+        )
+        ticket = await get_ticket(conn, new.reference)
+    assert ticket is not None
+    return CreateOutcome(ticket=ticket)
+
+
+async def expire_ticket(
+    engine: AsyncEngine, reference: uuid.UUID, event_id: uuid.UUID, at: datetime
+) -> str:
+    """Close a still-open ticket at the end of its business day; idempotent."""
+    async with engine.begin() as conn:
+        row = (
+            await conn.execute(
+                text("SELECT status FROM ticket WHERE reference = :r FOR UPDATE"),
+                {"r": reference},
+            )
+        ).first()
+        if row is None or row.status not in ACTIVE:
+            return str(row.status) if row else "UNKNOWN"
+        await conn.execute(
+            text("UPDATE ticket SET status = 'EXPIRED', updated_at = :at WHERE reference = :r"),
+            {"r": reference, "at": at},
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO ticket_event (event_id, ticket_reference, at, action, from_status,"
+                " to_status, actor, reason) VALUES (:e, :r, :at, 'EXPIRE', :from, 'EXPIRED',"
+                " 'system', 'end of business day') ON CONFLICT (event_id) DO NOTHING"
+            ),
+            {"e": event_id, "r": reference, "at": at, "from": row.status},
+        )
+    return TicketStatus.EXPIRED.value

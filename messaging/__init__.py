@@ -1,0 +1,1 @@
+"""RabbitMQ topology and the notification message format shared by publisher and bridge."""

@@ -1,0 +1,1 @@
+"""Logs and metrics plumbing shared by every process."""

@@ -1,0 +1,77 @@
+"""Structured JSON logs with personal data masked before anything is written.
+
+Every process calls `setup_logging` once. Context (request id, ticket
+reference, workflow id) rides in contextvars so library code need not pass it.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "request_id", default=None
+)
+ticket_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("ticket", default=None)
+
+# RUTs (with dots/dash), long digit runs (ids, phones) and bot tokens in URLs.
+_RUT = re.compile(r"\b\d{1,2}\.?\d{3}\.?\d{3}-[\dkK]\b")
+_DIGITS = re.compile(r"(?<![\w-])\+?\d{8,15}(?![\w-])")
+_BOT_TOKEN = re.compile(r"bot\d+:[A-Za-z0-9_-]+")
+
+
+def mask_text(text: str) -> str:
+    """Mask national ids, phone numbers and bot tokens that slipped into a message."""
+    text = _BOT_TOKEN.sub("bot<token>", text)
+    text = _RUT.sub(lambda m: "*" * (len(m.group()) - 5) + m.group()[-5:], text)
+    return _DIGITS.sub(lambda m: "*" * (len(m.group()) - 3) + m.group()[-3:], text)
+
+
+class JsonFormatter(logging.Formatter):
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self._service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "service": self._service,
+            "logger": record.name,
+            "msg": mask_text(record.getMessage()),
+        }
+        for key, var in (("request_id", request_id_var), ("ticket", ticket_var)):
+            value = var.get()
+            if value:
+                entry[key] = value
+        for key in ("workflow_id", "ticket", "message_id", "event"):
+            value = getattr(record, key, None)
+            if value is not None:
+                entry[key] = str(value)
+        if record.exc_info:
+            entry["exc"] = mask_text(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_text(super().format(record))
+
+
+def setup_logging(service: str, level: str = "INFO", fmt: str = "json") -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter(service))
+    else:
+        handler.setFormatter(TextFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # httpx logs full URLs, and a Telegram URL carries the bot token.
+    for noisy in ("httpx", "httpcore", "aiormq", "aio_pika"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

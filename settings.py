@@ -1,0 +1,83 @@
+"""One settings object for every Ticketero process.
+
+Values come from the environment (and an optional `.env` file), so the same
+code runs on a laptop, in CI and in containers. Secrets are `SecretStr` so
+they never show up in a repr or a log line.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Key used to pseudonymise national ids when none is configured (dev only).
+DEV_NATIONAL_ID_KEY = "dev-only-national-id-key-change-me"
+#: Token the sandbox accepts; the real one comes from TELEGRAM_BOT_TOKEN.
+SANDBOX_BOT_TOKEN = "sandbox-token"  # noqa: S105 - not a secret: the sandbox accepts only this
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; every field is documented in the README."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    app_env: str = "dev"
+    api_host: str = "0.0.0.0"  # noqa: S104 - the API is meant to be reachable
+    api_port: int = 8080
+    public_base_url: str = "http://localhost:8080"
+
+    database_url: str = "postgresql+asyncpg://ticketero:ticketero@127.0.0.1:5432/ticketero"
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+
+    rabbitmq_url: SecretStr = SecretStr("amqp://guest:guest@127.0.0.1:5672/")
+    rabbitmq_management_url: str = "http://127.0.0.1:15672"
+    rabbitmq_exchange: str = "ticketero.events"
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "ticketero"
+    temporal_ui_url: str = "http://127.0.0.1:8233"
+
+    telegram_bot_token: SecretStr = SecretStr("")
+    telegram_api_base: str = "https://api.telegram.org"
+    telegram_bot_username: str = "TicketeroSandboxBot"
+    sandbox_host: str = "127.0.0.1"
+    sandbox_port: int = 8081
+
+    national_id_key: SecretStr = SecretStr(DEV_NATIONAL_ID_KEY)
+    default_time_zone: str = "America/Santiago"
+    default_language: str = "es"
+
+    log_level: str = "INFO"
+    log_format: str = Field(default="json", pattern="^(json|text)$")
+    var_dir: Path = Path("var")
+    git_commit: str = ""
+
+    @property
+    def sandbox_mode(self) -> bool:
+        """No bot token means Telegram is our own sandbox on loopback."""
+        return not self.telegram_bot_token.get_secret_value()
+
+    @property
+    def sandbox_url(self) -> str:
+        return f"http://{self.sandbox_host}:{self.sandbox_port}"
+
+    @property
+    def telegram_base(self) -> str:
+        return self.sandbox_url if self.sandbox_mode else self.telegram_api_base.rstrip("/")
+
+    @property
+    def telegram_token(self) -> str:
+        return (
+            SANDBOX_BOT_TOKEN if self.sandbox_mode else self.telegram_bot_token.get_secret_value()
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Read the environment once per process."""
+    return Settings()

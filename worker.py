@@ -1,0 +1,79 @@
+"""Temporal worker: runs the ticket and notification workflows and their activities."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import timedelta
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.worker import Worker
+
+from activities.notifications import NotificationActivities
+from activities.publisher import Publisher
+from activities.tickets import TicketActivities
+from db.engine import make_engine
+from observability.logs import setup_logging
+from settings import Settings, get_settings
+from workflows import search
+from workflows.client import connect_temporal
+from workflows.notification import NotificationWorkflow
+from workflows.ticket import TicketWorkflow
+
+log = logging.getLogger("ticketero.worker")
+
+
+async def ensure_search_attributes(client: Client, namespace: str) -> None:
+    """Register our search attributes (a production cluster does not have them yet)."""
+    wanted = {key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for key in search.ALL}
+    try:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(search_attributes=wanted, namespace=namespace)
+        )
+    except RPCError as err:
+        if err.status != RPCStatusCode.ALREADY_EXISTS:
+            raise
+
+
+def build_worker(client: Client, settings: Settings, publisher: Publisher) -> Worker:
+    engine = make_engine(settings)
+    tickets = TicketActivities(engine, settings.default_time_zone)
+    notifications = NotificationActivities(engine, publisher)
+    return Worker(
+        client,
+        task_queue=settings.temporal_task_queue,
+        workflows=[TicketWorkflow, NotificationWorkflow],
+        activities=[
+            tickets.create_ticket,
+            tickets.expire_ticket,
+            notifications.enqueue_notification,
+            notifications.give_up_notification,
+        ],
+        graceful_shutdown_timeout=timedelta(seconds=10),
+    )
+
+
+async def main() -> None:
+    settings = get_settings()
+    setup_logging("worker", settings.log_level, settings.log_format)
+    client = await connect_temporal(settings)
+    await ensure_search_attributes(client, settings.temporal_namespace)
+    publisher = Publisher(settings.rabbitmq_url.get_secret_value(), settings.rabbitmq_exchange)
+    worker = build_worker(client, settings, publisher)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("worker polling task queue %s", settings.temporal_task_queue)
+    async with worker:
+        await stop.wait()
+        log.info("worker stopping: finishing in-flight tasks")
+    await publisher.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,1 @@
+"""Temporal workflows: deterministic, free of I/O; activities do the work."""

@@ -1,0 +1,133 @@
+"""Data that crosses Temporal boundaries: workflow inputs, update results, activity I/O.
+
+Small pydantic models only (serialised by the pydantic data converter); no ORM
+objects and no personal data in clear: the national id arrives keyed-hashed
+and masked, the phone masked.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+# Activity names: workflows call activities by name so they never import I/O code.
+CREATE_TICKET = "create_ticket"
+EXPIRE_TICKET = "expire_ticket"
+ENQUEUE_NOTIFICATION = "enqueue_notification"
+GIVE_UP_NOTIFICATION = "give_up_notification"
+
+TICKET_WORKFLOW = "TicketWorkflow"
+NOTIFICATION_WORKFLOW = "NotificationWorkflow"
+
+# Application error types the API maps to HTTP answers.
+ERR_ACTIVE_TICKET_EXISTS = "ActiveTicketExists"
+ERR_IDEMPOTENCY_MISMATCH = "IdempotencyKeyMismatch"
+
+
+def ticket_workflow_id(reference: uuid.UUID) -> str:
+    """One workflow per ticket, forever: the id is derived from the reference."""
+    return f"ticket-{reference}"
+
+
+def notification_workflow_id(reference: uuid.UUID, kind: str) -> str:
+    """One workflow per ticket and message type, so a duplicate cannot exist."""
+    return f"notification-{reference}-{kind.lower()}"
+
+
+class NewTicket(BaseModel):
+    """A validated creation request, as the ticket workflow receives it."""
+
+    reference: uuid.UUID
+    branch_office: str
+    queue: str
+    national_id_hash: str
+    national_id_masked: str
+    phone_masked: str | None = None
+    telegram_chat_id: int | None = None
+    language: str = "es"
+    fingerprint: str
+    requested_at: datetime
+
+
+class WaitRange(BaseModel):
+    minutes: int
+    low: int
+    high: int
+
+
+class TicketView(BaseModel):
+    """What a customer may see of a ticket (no national id)."""
+
+    reference: uuid.UUID
+    number: str
+    queue: str
+    branch_office: str
+    status: str
+    position: int | None
+    tickets_ahead: int | None
+    estimated_wait: WaitRange | None
+    created_at: datetime
+    expires_at: datetime
+    telegram_chat_id: int | None = None
+
+
+class CreateOutcome(BaseModel):
+    """Result of the create activity: the ticket, or the active ticket that blocks it."""
+
+    ticket: TicketView | None = None
+    conflicting: TicketView | None = None
+
+
+class CreateResult(BaseModel):
+    """Answer of the `create` update; `created` is false on an idempotent replay."""
+
+    ticket: TicketView
+    created: bool
+
+
+class ExpireRequest(BaseModel):
+    reference: uuid.UUID
+    event_id: uuid.UUID
+    at: datetime
+
+
+class TicketOutcome(BaseModel):
+    reference: uuid.UUID
+    final_status: str
+
+
+class NotificationRequest(BaseModel):
+    """Start input of a notification workflow."""
+
+    ticket_reference: uuid.UUID
+    kind: str
+    chat_id: int
+    language: str = "es"
+
+
+class EnqueuedNotification(BaseModel):
+    message_id: uuid.UUID
+    already_final: str | None = None
+
+
+class DeliveryReport(BaseModel):
+    """What the bridge reports back after each attempt."""
+
+    message_id: uuid.UUID
+    outcome: str = Field(pattern="^(SENT|RETRY|FAILED)$")
+    telegram_message_id: int | None = None
+    error: str | None = None
+    retry_after_seconds: float | None = None
+
+
+class NotificationOutcome(BaseModel):
+    message_id: uuid.UUID
+    state: str
+
+
+class GiveUpRequest(BaseModel):
+    message_id: uuid.UUID
+    kind: str
+    error: str
