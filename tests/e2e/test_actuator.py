@@ -1,0 +1,114 @@
+"""The actuator contract of the runbook: health, info and Prometheus metrics."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from devstack.supervisor import ProcessSpec
+from tests.support.data import branch_name, ticket_body
+from tests.support.ports import free_port
+from tests.support.stack import Stack
+from tests.support.tcp_proxy import TcpProxy
+from tests.support.wait import eventually
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_health_is_up_with_db_rabbit_and_temporal(api: httpx.AsyncClient) -> None:
+    resp = await api.get("/actuator/health")
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["status"] == "UP"
+    for component in ("db", "rabbit", "temporal"):
+        assert body["components"][component]["status"] == "UP"
+
+
+async def test_liveness_and_readiness(api: httpx.AsyncClient) -> None:
+    assert (await api.get("/actuator/health/liveness")).json() == {"status": "UP"}
+    ready = await api.get("/actuator/health/readiness")
+    assert ready.status_code == 200 and ready.json()["status"] == "UP"
+
+
+async def test_info_has_hostname_version_and_commit(api: httpx.AsyncClient) -> None:
+    body = (await api.get("/actuator/info")).json()
+    assert body["hostname"]
+    assert body["app"]["version"]
+    assert body["git"]["commit"]
+
+
+async def test_prometheus_exposes_the_runbook_metrics(api: httpx.AsyncClient) -> None:
+    assert (await api.post("/api/tickets", json=ticket_body(branch_name(), "EMPRESAS"))).status_code == 201
+    text = (await api.get("/actuator/prometheus")).text
+    assert 'http_server_requests_seconds_bucket{le="0.05",method="POST",status="201",uri="/api/tickets"}' in text
+    assert 'tickets_created_total{queue="EMPRESAS"}' in text
+    assert "telegram_messages_sent_total" in text
+    assert "telegram_errors_total" in text
+    assert "telegram_delivery_seconds_bucket" in text
+    assert "process_resident_memory_bytes" in text
+
+
+async def test_tickets_created_counter_counts_each_new_ticket(api: httpx.AsyncClient) -> None:
+    def value(text: str) -> float:
+        for line in text.splitlines():
+            if line.startswith('tickets_created_total{queue="GERENCIA"}'):
+                return float(line.split()[-1])
+        raise AssertionError("counter missing")
+
+    before = value((await api.get("/actuator/prometheus")).text)
+    branch = branch_name()
+    for _ in range(3):
+        assert (await api.post("/api/tickets", json=ticket_body(branch, "GERENCIA"))).status_code == 201
+    after = value((await api.get("/actuator/prometheus")).text)
+    assert after - before == 3
+
+
+@pytest.fixture
+async def proxied_api(stack: Stack) -> AsyncIterator[tuple[httpx.AsyncClient, TcpProxy]]:
+    """A second API process whose RabbitMQ connection goes through a proxy we can cut."""
+    proxy = TcpProxy("127.0.0.1", 5672)
+    port = await proxy.start()
+    api_port = free_port()
+    env = {**stack.env, "RABBITMQ_URL": f"amqp://guest:guest@127.0.0.1:{port}/{stack.vhost}"}
+    spec = ProcessSpec(
+        name="api-proxied",
+        argv=[sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
+              "--port", str(api_port)],
+        env=env,
+        cwd=stack.spec("api").cwd,
+        ready_url=f"http://127.0.0.1:{api_port}/actuator/health/liveness",
+    )
+    await stack.supervisor.start(spec)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}", timeout=30) as client:
+            yield client, proxy
+    finally:
+        await stack.supervisor.stop("api-proxied")
+        await proxy.cut()
+
+
+async def test_health_reports_rabbit_down_with_503(
+    proxied_api: tuple[httpx.AsyncClient, TcpProxy],
+) -> None:
+    client, proxy = proxied_api
+
+    async def status(expected: int) -> httpx.Response | None:
+        resp = await client.get("/actuator/health")
+        return resp if resp.status_code == expected else None
+
+    up = await eventually(lambda: status(200), what="health UP through the proxy")
+    assert up.json()["components"]["rabbit"]["status"] == "UP"
+
+    await proxy.cut()
+    down = await eventually(lambda: status(503), what="health 503 once RabbitMQ is unreachable")
+    body = down.json()
+    assert body["status"] == "DOWN"
+    assert body["components"]["rabbit"]["status"] == "DOWN"
+    assert body["components"]["db"]["status"] == "UP"
+    assert body["components"]["temporal"]["status"] == "UP"
+
+    await proxy.restore()
+    await eventually(lambda: status(200), what="health UP again after RabbitMQ returns")

@@ -1,0 +1,100 @@
+"""A whole Ticketero stack for a test session, isolated from `make run`'s.
+
+Its own PostgreSQL database and RabbitMQ vhost (both removed afterwards), an
+in-memory Temporal dev server and the sandbox, API, worker and bridge as real
+processes on free loopback ports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from devstack import services
+from devstack.stack import app_process_specs, temporal_spec
+from devstack.supervisor import ProcessSpec, Supervisor
+from tests.support.ports import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+PG = "postgresql+asyncpg://{user}:{user}@127.0.0.1:5432/{db}"
+MANAGEMENT = "http://127.0.0.1:15672"
+
+
+@dataclass
+class Stack:
+    supervisor: Supervisor
+    env: dict[str, str]
+    api_url: str
+    sandbox_url: str
+    temporal_address: str
+    database_url: str
+    vhost: str
+    api_port: int
+    specs: dict[str, ProcessSpec] = field(default_factory=dict)
+
+    def spec(self, name: str) -> ProcessSpec:
+        return self.specs[name]
+
+
+async def migrate(database_url: str) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "alembic", "upgrade", "head",
+        cwd=str(REPO), env={**os.environ, "DATABASE_URL": database_url},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"alembic failed:\n{out.decode()}")
+
+
+async def start_stack(log_dir: Path) -> Stack:
+    tag = f"t{os.getpid()}"
+    database_url = PG.format(user="ticketero", db=f"ticketero_test_{tag}")
+    vhost = f"ticketero_test_{tag}"
+    await services.ensure_postgres("127.0.0.1", 5432)
+    await services.ensure_database(database_url)
+    await services.ensure_rabbitmq("127.0.0.1", 5672)
+    await services.ensure_rabbitmq_management(MANAGEMENT)
+    await services.ensure_vhost(MANAGEMENT, vhost)
+    await migrate(database_url)
+
+    supervisor = Supervisor(log_dir=log_dir, echo=False)
+    grpc_port, api_port, sandbox_port = free_port(), free_port(), free_port()
+    temporal = temporal_spec(grpc_port, 0, None, headless=True)
+    await supervisor.start(temporal)
+    env = {
+        "DATABASE_URL": database_url,
+        "RABBITMQ_URL": f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
+        "TEMPORAL_ADDRESS": f"127.0.0.1:{grpc_port}",
+        "TEMPORAL_TASK_QUEUE": "ticketero-test",
+        "SANDBOX_PORT": str(sandbox_port),
+        "SANDBOX_HOST": "127.0.0.1",
+        "TELEGRAM_BOT_TOKEN": "",
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "INFO",
+        "VAR_DIR": str(log_dir / "var"),
+    }
+    stack = Stack(
+        supervisor=supervisor,
+        env=env,
+        api_url=f"http://127.0.0.1:{api_port}",
+        sandbox_url=f"http://127.0.0.1:{sandbox_port}",
+        temporal_address=env["TEMPORAL_ADDRESS"],
+        database_url=database_url,
+        vhost=vhost,
+        api_port=api_port,
+        specs={"temporal": temporal},
+    )
+    for spec in app_process_specs(env, api_port, sys.executable):
+        stack.specs[spec.name] = spec
+        await supervisor.start(spec)
+    return stack
+
+
+async def stop_stack(stack: Stack) -> None:
+    await stack.supervisor.stop_all()
+    await services.delete_vhost(MANAGEMENT, stack.vhost)
+    await services.drop_database(stack.database_url, drop_role=False)
