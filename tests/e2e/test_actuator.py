@@ -41,9 +41,14 @@ async def test_info_has_hostname_version_and_commit(api: httpx.AsyncClient) -> N
 
 
 async def test_prometheus_exposes_the_runbook_metrics(api: httpx.AsyncClient) -> None:
-    assert (await api.post("/api/tickets", json=ticket_body(branch_name(), "EMPRESAS"))).status_code == 201
+    assert (
+        await api.post("/api/tickets", json=ticket_body(branch_name(), "EMPRESAS"))
+    ).status_code == 201
     text = (await api.get("/actuator/prometheus")).text
-    assert 'http_server_requests_seconds_bucket{le="0.05",method="POST",status="201",uri="/api/tickets"}' in text
+    assert (
+        'http_server_requests_seconds_bucket{le="0.05",method="POST",status="201",uri="/api/tickets"}'
+        in text
+    )
     assert 'tickets_created_total{queue="EMPRESAS"}' in text
     assert "telegram_messages_sent_total" in text
     assert "telegram_errors_total" in text
@@ -61,7 +66,9 @@ async def test_tickets_created_counter_counts_each_new_ticket(api: httpx.AsyncCl
     before = value((await api.get("/actuator/prometheus")).text)
     branch = branch_name()
     for _ in range(3):
-        assert (await api.post("/api/tickets", json=ticket_body(branch, "GERENCIA"))).status_code == 201
+        assert (
+            await api.post("/api/tickets", json=ticket_body(branch, "GERENCIA"))
+        ).status_code == 201
     after = value((await api.get("/actuator/prometheus")).text)
     assert after - before == 3
 
@@ -75,8 +82,16 @@ async def proxied_api(stack: Stack) -> AsyncIterator[tuple[httpx.AsyncClient, Tc
     env = {**stack.env, "RABBITMQ_URL": f"amqp://guest:guest@127.0.0.1:{port}/{stack.vhost}"}
     spec = ProcessSpec(
         name="api-proxied",
-        argv=[sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
-              "--port", str(api_port)],
+        argv=[
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(api_port),
+        ],
         env=env,
         cwd=stack.spec("api").cwd,
         ready_url=f"http://127.0.0.1:{api_port}/actuator/health/liveness",

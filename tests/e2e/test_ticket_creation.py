@@ -1,4 +1,4 @@
-"""Ticket creation through the running stack: API -> Temporal -> PostgreSQL -> RabbitMQ -> Telegram."""
+"""Ticket creation through the running stack: API, Temporal, PostgreSQL, RabbitMQ, Telegram."""
 
 from __future__ import annotations
 
@@ -248,9 +248,7 @@ async def test_invalid_values_are_422_naming_the_field(
 
 @pytest.mark.parametrize("raw", [b"[]", b'"text"', b"null"])
 async def test_non_object_bodies_are_4xx(api: httpx.AsyncClient, raw: bytes) -> None:
-    resp = await api.post(
-        "/api/tickets", content=raw, headers={"Content-Type": "application/json"}
-    )
+    resp = await api.post("/api/tickets", content=raw, headers={"Content-Type": "application/json"})
     assert 400 <= resp.status_code < 500
     assert resp.json()["status"] == resp.status_code
 

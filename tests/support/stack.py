@@ -41,9 +41,15 @@ class Stack:
 
 async def migrate(database_url: str) -> None:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "alembic", "upgrade", "head",
-        cwd=str(REPO), env={**os.environ, "DATABASE_URL": database_url},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "alembic",
+        "upgrade",
+        "head",
+        cwd=str(REPO),
+        env={**os.environ, "DATABASE_URL": database_url},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     out, _ = await proc.communicate()
     if proc.returncode != 0:

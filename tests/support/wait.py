@@ -13,7 +13,7 @@ T = TypeVar("T")
 async def eventually(
     probe: Callable[[], Awaitable[T | None]],
     *,
-    timeout: float = 10.0,
+    timeout: float = 10.0,  # noqa: ASYNC109 - a polling deadline, reported in the failure
     interval: float = 0.05,
     what: str = "condition",
 ) -> T:

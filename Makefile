@@ -1,0 +1,55 @@
+# Ticketero developer tasks; `make help` lists them.
+# Works on a fresh clone: the first target that needs Python creates $(VENV).
+
+VENV ?= .venv
+PYTHON ?= python3
+
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+INSTALLED := $(VENV)/.installed
+# Everything mypy checks (ruff checks the whole tree).
+PY_PACKAGES := api workflows activities domain db bridge messaging observability telegram_sandbox devstack worker.py settings.py
+PYTEST_ARGS ?=
+PIP := $(PY) -m pip --disable-pip-version-check
+
+.DEFAULT_GOAL := help
+.PHONY: help install lock services migrate run test lint bench clean
+
+help: ## list the targets
+	@echo "Ticketero: make <target>"
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(INSTALLED): pyproject.toml requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -r requirements.lock
+	$(PIP) install --no-deps -e .
+	touch $@
+
+install: $(INSTALLED) ## create the venv; install requirements.lock and the project (editable)
+
+lock: ## regenerate requirements.lock from the venv (pip install the new package first)
+	$(BIN)/pip freeze --exclude-editable | grep -v '^-e' > requirements.lock
+
+services: install ## make PostgreSQL and RabbitMQ ready; create the app role, db, mgmt plugin
+	$(PY) -m devstack ensure
+
+migrate: services ## apply the database migrations (alembic upgrade head)
+	$(PY) -m alembic upgrade head
+
+run: install ## run the whole stack in the foreground (Ctrl-C stops it)
+	exec $(PY) -m devstack run
+
+test: install services lint ## lint, then the whole test suite (PYTEST_ARGS=... to narrow)
+	$(PY) scripts/run_pytest.py $(PYTEST_ARGS)
+
+lint: install ## ruff check, ruff format --check, mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy $(PY_PACKAGES)
+
+bench: install ## run the benchmarks
+	$(PY) -m bench
+
+clean: ## remove var/ (Temporal dev db, logs) and caches; keeps the venv
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	find . -path './$(VENV)' -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +

@@ -1,0 +1,103 @@
+"""Time-dependent ticket logic, driven by the time-skipping test server (no real waiting)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.notifications import NotificationActivities
+from activities.publisher import Publisher
+from activities.tickets import TicketActivities
+from tests.support.data import branch_name
+from tests.support.stack import Stack
+from worker import ensure_search_attributes
+from workflows.contracts import CreateResult, NewTicket, TicketOutcome, ticket_workflow_id
+from workflows.notification import NotificationWorkflow
+from workflows.ticket import TicketWorkflow
+
+TEST_SERVER = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "temporal-test-server"
+
+
+@pytest.fixture(scope="module")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    server = TEST_SERVER if TEST_SERVER.exists() else None
+    async with await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=str(server) if server else None,
+    ) as environment:
+        await ensure_search_attributes(environment.client, "default")
+        yield environment
+
+
+@pytest.fixture(scope="module")
+async def engine(stack: Stack) -> AsyncIterator[AsyncEngine]:
+    eng = create_async_engine(stack.database_url)
+    yield eng
+    await eng.dispose()
+
+
+def new_ticket(branch: str) -> NewTicket:
+    return NewTicket(
+        reference=uuid.uuid4(),
+        branch_office=branch,
+        queue="CAJA",
+        national_id_hash=uuid.uuid4().hex,
+        national_id_masked="*****999",
+        fingerprint="f",
+        requested_at=datetime.now(UTC),
+    )
+
+
+async def test_open_ticket_expires_at_end_of_business_day(
+    env: WorkflowEnvironment, engine: AsyncEngine, stack: Stack
+) -> None:
+    publisher = Publisher(stack.env["RABBITMQ_URL"], "ticketero.events")
+    tickets = TicketActivities(engine, "America/Santiago")
+    notes = NotificationActivities(engine, publisher)
+    new = new_ticket(branch_name())
+    async with Worker(
+        env.client,
+        task_queue="expiry-test",
+        workflows=[TicketWorkflow, NotificationWorkflow],
+        activities=[tickets.create_ticket, tickets.expire_ticket, notes.enqueue_notification],
+    ):
+        # The time-skipping server lacks update-with-start; start, then update (same handlers).
+        handle = await env.client.start_workflow(
+            TicketWorkflow.run, new, id=ticket_workflow_id(new.reference), task_queue="expiry-test"
+        )
+        created = await handle.execute_update("create", new.fingerprint, result_type=CreateResult)
+        assert created.created and created.ticket.status == "WAITING"
+        outcome = TicketOutcome.model_validate(await handle.result())
+    await publisher.close()
+
+    assert outcome.final_status == "EXPIRED"
+    async with engine.connect() as conn:
+        status = (
+            await conn.execute(
+                text("SELECT status FROM ticket WHERE reference = :r"), {"r": new.reference}
+            )
+        ).scalar_one()
+        trail = (
+            await conn.execute(
+                text(
+                    "SELECT action, to_status, actor FROM ticket_event"
+                    " WHERE ticket_reference = :r ORDER BY at, id"
+                ),
+                {"r": new.reference},
+            )
+        ).all()
+    assert status == "EXPIRED"
+    assert [(t.action, t.to_status) for t in trail] == [
+        ("CREATE", "WAITING"),
+        ("EXPIRE", "EXPIRED"),
+    ]
+    assert trail[-1].actor == "system"
