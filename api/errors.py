@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log_name = "ticketero.api"
@@ -98,9 +100,16 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    import logging
+async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+    logging.getLogger(log_name).warning("database unavailable: %s", type(exc).__name__)
+    return JSONResponse(
+        error_body(503, "Database temporarily unavailable; retry shortly", request.url.path),
+        status_code=503,
+        headers={"Retry-After": "2"},
+    )
 
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     logging.getLogger(log_name).exception("unhandled error on %s", request.url.path)
     return JSONResponse(
         error_body(500, "Internal error; it has been logged", request.url.path), status_code=500
@@ -111,4 +120,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DBAPIError, _database_down)
     app.add_exception_handler(Exception, _unexpected)

@@ -8,11 +8,15 @@ from settings import Settings
 
 
 def make_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncEngine:
-    """Build the process-wide engine; pre-ping so a restarted database is survived."""
+    """Build the process-wide engine.
+
+    No pre-ping (it costs a round trip per checkout): a connection broken by a
+    database restart fails once, is discarded, and the caller retries (activities)
+    or answers 503 (API).
+    """
     return create_async_engine(
         settings.database_url,
         pool_size=pool_size or settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
         pool_recycle=1800,
     )

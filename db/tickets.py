@@ -195,76 +195,107 @@ async def create_ticket(engine: AsyncEngine, new: NewTicket, default_tz: str) ->
         return CreateOutcome(conflicting=active)
 
 
+_EXISTING_OR_ACTIVE = (
+    "SELECT t.reference FROM ticket t JOIN branch b ON b.id = t.branch_id"
+    " WHERE t.reference = :r OR (lower(b.name) = lower(:b) AND t.national_id_hash = :h"
+    " AND t.status IN :active) ORDER BY (t.reference = :r) DESC LIMIT 1"
+)
+_BRANCH_QUEUE = (
+    "SELECT b.id, b.name, b.time_zone, q.prefix, q.avg_service_seconds FROM branch b"
+    " JOIN branch_queue q ON q.branch_id = b.id AND q.queue = :q WHERE lower(b.name) = lower(:b)"
+)
+_NEXT_SEQUENCE = (
+    "INSERT INTO ticket_counter (branch_id, queue, business_day, last_sequence)"
+    " VALUES (:b, :q, :d, 1) ON CONFLICT (branch_id, queue, business_day)"
+    " DO UPDATE SET last_sequence = ticket_counter.last_sequence + 1 RETURNING last_sequence"
+)
+# One statement inserts the ticket and its audit event and counts who waits ahead. It runs
+# after the counter row lock, so clock_timestamp() orders arrivals like numbers.
+_INSERT = (
+    "WITH ins AS (INSERT INTO ticket (reference, branch_id, queue, number, sequence,"
+    " business_day, status, national_id_hash, national_id_masked, phone_masked,"
+    " telegram_chat_id, language, workflow_id, arrived_at, created_at, updated_at, expires_at)"
+    " VALUES (:r, :b, :q, :n, :s, :d, 'WAITING', :h, :m, :pm, :chat, :lang, :wf,"
+    " clock_timestamp(), clock_timestamp(), clock_timestamp(), :exp)"
+    " RETURNING reference, created_at),"
+    " ev AS (INSERT INTO ticket_event (event_id, ticket_reference, at, action, from_status,"
+    " to_status, actor, reason) SELECT :e, reference, created_at, 'CREATE', NULL, 'WAITING',"
+    " 'customer', NULL FROM ins)"
+    " SELECT ins.created_at, (SELECT count(*) FROM ticket w WHERE w.branch_id = :b"
+    " AND w.queue = :q AND w.status IN :waiting) AS ahead FROM ins"
+)
+
+
 async def _create_once(engine: AsyncEngine, new: NewTicket, default_tz: str) -> CreateOutcome:
     async with engine.begin() as conn:
-        existing = await get_ticket(conn, new.reference)
-        if existing is not None:
-            return CreateOutcome(ticket=existing)
-        active = await find_active(conn, new.branch_office, new.national_id_hash)
-        if active is not None:
-            return CreateOutcome(conflicting=active)
-        branch = await ensure_branch(conn, new.branch_office, default_tz)
-        prefix = (
+        found = (
             await conn.execute(
-                text("SELECT prefix FROM branch_queue WHERE branch_id = :b AND queue = :q"),
-                {"b": branch.id, "q": new.queue},
+                text(_EXISTING_OR_ACTIVE).bindparams(bindparam("active", expanding=True)),
+                {
+                    "r": new.reference,
+                    "b": new.branch_office,
+                    "h": new.national_id_hash,
+                    "active": ACTIVE,
+                },
             )
-        ).scalar_one()
-        now = datetime.now(UTC)
-        day = business_day(now, branch.time_zone)
+        ).scalar_one_or_none()
+        if found is not None:
+            ticket = await get_ticket(conn, found)
+            assert ticket is not None
+            if found == new.reference:
+                return CreateOutcome(ticket=ticket)
+            return CreateOutcome(conflicting=ticket)
+        params = {"b": new.branch_office, "q": new.queue}
+        place = (await conn.execute(text(_BRANCH_QUEUE), params)).first()
+        if place is None:
+            await ensure_branch(conn, new.branch_office, default_tz)
+            place = (await conn.execute(text(_BRANCH_QUEUE), params)).one()
+        day = business_day(datetime.now(UTC), place.time_zone)
         sequence = (
-            await conn.execute(
-                text(
-                    "INSERT INTO ticket_counter (branch_id, queue, business_day, last_sequence)"
-                    " VALUES (:b, :q, :d, 1) ON CONFLICT (branch_id, queue, business_day)"
-                    " DO UPDATE SET last_sequence = ticket_counter.last_sequence + 1"
-                    " RETURNING last_sequence"
-                ),
-                {"b": branch.id, "q": new.queue, "d": day},
-            )
+            await conn.execute(text(_NEXT_SEQUENCE), {"b": place.id, "q": new.queue, "d": day})
         ).scalar_one()
-        _, day_end = business_day_bounds(day, branch.time_zone)
-        # clock_timestamp() is read after the counter row lock, so arrival order == number order.
-        await conn.execute(
-            text(
-                "INSERT INTO ticket (reference, branch_id, queue, number, sequence, business_day,"
-                " status, national_id_hash, national_id_masked, phone_masked, telegram_chat_id,"
-                " language, workflow_id, arrived_at, created_at, updated_at, expires_at)"
-                " VALUES (:r, :b, :q, :n, :s, :d, :st, :h, :m, :pm, :chat, :lang, :wf,"
-                " clock_timestamp(), clock_timestamp(), clock_timestamp(), :exp)"
+        _, day_end = business_day_bounds(day, place.time_zone)
+        number = format_ticket_number(place.prefix, sequence)
+        row = (
+            await conn.execute(
+                text(_INSERT).bindparams(bindparam("waiting", expanding=True)),
+                {
+                    "r": new.reference,
+                    "b": place.id,
+                    "q": new.queue,
+                    "n": number,
+                    "s": sequence,
+                    "d": day,
+                    "h": new.national_id_hash,
+                    "m": new.national_id_masked,
+                    "pm": new.phone_masked,
+                    "chat": new.telegram_chat_id,
+                    "lang": new.language,
+                    "wf": f"ticket-{new.reference}",
+                    "exp": day_end,
+                    "e": created_event_id(new.reference),
+                    "waiting": WAITING,
+                },
+            )
+        ).one()
+    est = estimate_wait(row.ahead, place.avg_service_seconds, servers=1)
+    return CreateOutcome(
+        ticket=TicketView(
+            reference=new.reference,
+            number=number,
+            queue=new.queue,
+            branch_office=place.name,
+            status=TicketStatus.WAITING.value,
+            position=row.ahead + 1,
+            tickets_ahead=row.ahead,
+            estimated_wait=WaitRange(
+                minutes=est.minutes, low=est.low_minutes, high=est.high_minutes
             ),
-            {
-                "r": new.reference,
-                "b": branch.id,
-                "q": new.queue,
-                "n": format_ticket_number(prefix, sequence),
-                "s": sequence,
-                "d": day,
-                "st": TicketStatus.WAITING.value,
-                "h": new.national_id_hash,
-                "m": new.national_id_masked,
-                "pm": new.phone_masked,
-                "chat": new.telegram_chat_id,
-                "lang": new.language,
-                "wf": f"ticket-{new.reference}",
-                "exp": day_end,
-            },
+            created_at=row.created_at,
+            expires_at=day_end,
+            telegram_chat_id=new.telegram_chat_id,
         )
-        await conn.execute(
-            text(
-                "INSERT INTO ticket_event (event_id, ticket_reference, at, action, from_status,"
-                " to_status, actor, reason) VALUES (:e, :r, clock_timestamp(), 'CREATE', NULL,"
-                " :st, 'customer', NULL) ON CONFLICT (event_id) DO NOTHING"
-            ),
-            {
-                "e": created_event_id(new.reference),
-                "r": new.reference,
-                "st": TicketStatus.WAITING.value,
-            },
-        )
-        ticket = await get_ticket(conn, new.reference)
-    assert ticket is not None
-    return CreateOutcome(ticket=ticket)
+    )
 
 
 async def expire_ticket(

@@ -69,7 +69,7 @@ async def start_stack(log_dir: Path) -> Stack:
 
     supervisor = Supervisor(log_dir=log_dir, echo=False)
     grpc_port, api_port, sandbox_port = free_port(), free_port(), free_port()
-    temporal = temporal_spec(grpc_port, 0, None, headless=True)
+    temporal = temporal_spec(grpc_port, 0, str(log_dir / "temporal.db"), headless=True)
     await supervisor.start(temporal)
     env = {
         "DATABASE_URL": database_url,

@@ -1,0 +1,170 @@
+"""`python -m bench`: ticket creation and delivery latency against a running stack.
+
+Phases: (1) open-loop POSTs at a fixed rate (default 50/s), (2) closed-loop
+POSTs with N concurrent clients for the sustained maximum, (3) tickets linked
+to sandbox chats, timing created -> delivered from the ticket's createdAt to
+the moment the sandbox recorded the message. Use `--self-hosted` to start a
+private stack (own database, vhost, Temporal) instead of using `make run`'s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+
+from bench.stats import Summary, summarize
+
+QUEUES = ("CAJA", "PERSONAL_BANKER", "EMPRESAS", "GERENCIA")
+
+
+def _body(branch: str, chat: int | None = None) -> dict[str, object]:
+    body: dict[str, object] = {
+        "nationalId": str(random.randint(10**9, 10**10 - 1)),
+        "branchOffice": branch,
+        "queue": random.choice(QUEUES),
+    }
+    if chat is not None:
+        body["telegramChatId"] = chat
+    return body
+
+
+async def _post(
+    client: httpx.AsyncClient, body: dict[str, object]
+) -> tuple[float, httpx.Response | None]:
+    start = time.perf_counter()
+    try:
+        resp = await client.post("/api/tickets", json=body)
+    except httpx.HTTPError:
+        return time.perf_counter() - start, None
+    return time.perf_counter() - start, resp
+
+
+async def fixed_rate(client: httpx.AsyncClient, rate: float, seconds: float) -> Summary:
+    """Open loop: requests leave on schedule whether or not earlier ones finished."""
+    branch = f"Bench {uuid.uuid4().hex[:8]}"
+    total = int(rate * seconds)
+    t0 = time.perf_counter()
+
+    async def one(i: int) -> tuple[float, httpx.Response | None]:
+        await asyncio.sleep(max(0.0, t0 + i / rate - time.perf_counter()))
+        return await _post(client, _body(branch))
+
+    results = await asyncio.gather(*(one(i) for i in range(total)))
+    elapsed = time.perf_counter() - t0
+    ok = [lat for lat, r in results if r is not None and r.status_code == 201]
+    return summarize(f"POST /api/tickets @ {rate:g}/s", ok, len(results) - len(ok), elapsed)
+
+
+async def saturate(client: httpx.AsyncClient, workers: int, seconds: float) -> Summary:
+    """Closed loop: `workers` clients post back to back; throughput is the sustained max."""
+    branch = f"Bench {uuid.uuid4().hex[:8]}"
+    deadline = time.perf_counter() + seconds
+    ok: list[float] = []
+    errors = 0
+
+    async def loop() -> None:
+        nonlocal errors
+        while time.perf_counter() < deadline:
+            lat, resp = await _post(client, _body(branch))
+            if resp is not None and resp.status_code == 201:
+                ok.append(lat)
+            else:
+                errors += 1
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(loop() for _ in range(workers)))
+    return summarize(f"POST saturated ({workers} clients)", ok, errors, time.perf_counter() - t0)
+
+
+async def delivery(
+    client: httpx.AsyncClient, sandbox: httpx.AsyncClient, rate: float, count: int
+) -> Summary:
+    """Created -> delivered: ticket createdAt to the sandbox's received_at, per message."""
+    branch = f"Bench {uuid.uuid4().hex[:8]}"
+    base_chat = random.randint(10**9, 2 * 10**9)
+    t0 = time.perf_counter()
+
+    async def one(i: int) -> float | None:
+        await asyncio.sleep(max(0.0, t0 + i / rate - time.perf_counter()))
+        _, resp = await _post(client, _body(branch, base_chat + i))
+        if resp is None or resp.status_code != 201:
+            return None
+        created = datetime.fromisoformat(resp.json()["createdAt"])
+        deadline = time.perf_counter() + 30
+        while time.perf_counter() < deadline:
+            got = await sandbox.get(f"/sandbox/chats/{base_chat + i}/messages")
+            if got.status_code == 200 and got.json():
+                received = datetime.fromisoformat(got.json()[0]["received_at"])
+                return (received - created).total_seconds()
+            await asyncio.sleep(0.02)
+        return None
+
+    results = await asyncio.gather(*(one(i) for i in range(count)))
+    ok = [r for r in results if r is not None]
+    return summarize(
+        "created -> delivered (Telegram)", ok, len(results) - len(ok), time.perf_counter() - t0
+    )
+
+
+async def run(api_url: str, sandbox_url: str, args: argparse.Namespace) -> list[Summary]:
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with (
+        httpx.AsyncClient(base_url=api_url, timeout=30, limits=limits) as client,
+        httpx.AsyncClient(base_url=sandbox_url, timeout=30, limits=limits) as sandbox,
+    ):
+        health = await client.get("/actuator/health")
+        if health.status_code != 200:
+            raise SystemExit(f"stack not healthy at {api_url}: {health.text}")
+        await fixed_rate(client, 10, 2)  # warm-up: connections, caches, JIT of the dev server
+        results = [
+            await fixed_rate(client, args.rate, args.seconds),
+            await saturate(client, args.workers, args.seconds),
+        ]
+        if (await sandbox.get("/healthz")).status_code == 200:
+            results.append(await delivery(client, sandbox, args.delivery_rate, args.delivery_count))
+        return results
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--api", default="http://127.0.0.1:8080")
+    parser.add_argument("--sandbox", default="http://127.0.0.1:8081")
+    parser.add_argument("--rate", type=float, default=50.0, help="open-loop POSTs per second")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
+    parser.add_argument("--workers", type=int, default=32, help="closed-loop clients")
+    parser.add_argument("--delivery-rate", type=float, default=20.0)
+    parser.add_argument("--delivery-count", type=int, default=200)
+    parser.add_argument("--self-hosted", action="store_true", help="start a private stack")
+    args = parser.parse_args()
+
+    if args.self_hosted:
+        from tempfile import mkdtemp
+
+        from tests.support.stack import start_stack, stop_stack
+
+        stack = await start_stack(Path(mkdtemp(prefix="bench-")))
+        try:
+            results = await run(stack.api_url, stack.sandbox_url, args)
+        finally:
+            await stop_stack(stack)
+    else:
+        results = await run(args.api, args.sandbox, args)
+    print()
+    for summary in results:
+        print(summary.line())
+    return 0
+
+
+if __name__ == "__main__":
+    code = asyncio.run(main())
+    sys.stdout.flush()
+    os._exit(code)  # the Temporal-free client still exits hard, like the test runner
