@@ -21,8 +21,8 @@ help: ## list the targets
 
 $(INSTALLED): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -r requirements.lock
-	$(PIP) install --no-deps -e .
+	$(PIP) install -q -r requirements.lock
+	$(PIP) install -q --no-deps -e .
 	touch $@
 
 install: $(INSTALLED) ## create the venv; install requirements.lock and the project (editable)
