@@ -15,6 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Key used to pseudonymise national ids when none is configured (dev only).
 DEV_NATIONAL_ID_KEY = "dev-only-national-id-key-change-me"
+#: Key signing access tokens when none is configured (dev only).
+DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"  # noqa: S105 - dev default
 #: Token the sandbox accepts; the real one comes from TELEGRAM_BOT_TOKEN.
 SANDBOX_BOT_TOKEN = "sandbox-token"  # noqa: S105 - not a secret: the sandbox accepts only this
 
@@ -49,6 +51,10 @@ class Settings(BaseSettings):
     sandbox_port: int = 8081
 
     national_id_key: SecretStr = SecretStr(DEV_NATIONAL_ID_KEY)
+    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    jwt_ttl_minutes: int = 480
+    bootstrap_supervisor_username: str = ""
+    bootstrap_supervisor_password: SecretStr = SecretStr("")
     default_time_zone: str = "America/Santiago"
     default_language: str = "es"
 
