@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 INSTALLED := $(VENV)/.installed
 # Everything mypy checks (ruff checks the whole tree).
-PY_PACKAGES := api workflows activities domain db bridge messaging observability telegram_sandbox devstack worker.py settings.py
+PY_PACKAGES := api workflows activities domain db bridge messaging observability assignment telegram_sandbox devstack worker.py settings.py
 PYTEST_ARGS ?=
 PIP := $(PY) -m pip --disable-pip-version-check
 

@@ -14,6 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.lifecycle import LifecycleActivities
 from activities.notifications import NotificationActivities
 from activities.publisher import Publisher
 from activities.tickets import TicketActivities
@@ -49,6 +50,7 @@ async def ensure_search_attributes(client: Client, namespace: str) -> None:
 def build_worker(client: Client, settings: Settings, publisher: Publisher) -> Worker:
     engine = make_engine(settings)
     tickets = TicketActivities(engine, settings.default_time_zone)
+    lifecycle = LifecycleActivities(engine, client)
     notifications = NotificationActivities(engine, publisher)
     return Worker(
         client,
@@ -56,7 +58,8 @@ def build_worker(client: Client, settings: Settings, publisher: Publisher) -> Wo
         workflows=[TicketWorkflow, NotificationWorkflow],
         activities=[
             tickets.create_ticket,
-            tickets.expire_ticket,
+            lifecycle.apply_transition,
+            lifecycle.after_queue_change,
             notifications.enqueue_notification,
             notifications.give_up_notification,
         ],

@@ -8,9 +8,7 @@ from temporalio import activity
 from db import tickets as store
 from workflows.contracts import (
     CREATE_TICKET,
-    EXPIRE_TICKET,
     CreateOutcome,
-    ExpireRequest,
     NewTicket,
 )
 
@@ -26,7 +24,3 @@ class TicketActivities:
     async def create_ticket(self, new: NewTicket) -> CreateOutcome:
         """Allocate the number and insert the ticket, or report the active ticket blocking it."""
         return await store.create_ticket(self._engine, new, self._tz)
-
-    @activity.defn(name=EXPIRE_TICKET)
-    async def expire_ticket(self, req: ExpireRequest) -> str:
-        return await store.expire_ticket(self._engine, req.reference, req.event_id, req.at)

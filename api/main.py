@@ -7,10 +7,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.auth.users import ensure_bootstrap_supervisor
 from api.errors import install_error_handlers
 from api.metrics import MetricsMiddleware
 from api.resources import Resources, TemporalHolder
-from api.routes import actuator, tickets
+from api.routes import actuator, auth, tickets
 from db.engine import make_engine
 from observability.logs import setup_logging
 from settings import Settings, get_settings
@@ -24,6 +25,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         setup_logging("api", cfg.log_level, cfg.log_format)
         engine = make_engine(cfg)
         app.state.resources = Resources(settings=cfg, engine=engine, temporal=TemporalHolder(cfg))
+        await ensure_bootstrap_supervisor(engine, cfg)
         try:
             yield
         finally:
@@ -39,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(tickets.router)
     app.include_router(actuator.router)
+    app.include_router(auth.router)
     return app
 
 

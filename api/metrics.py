@@ -1,8 +1,10 @@
 """Prometheus metrics of the API, named as the runbook greps them.
 
 HTTP latency is a histogram labelled by method, route template and status.
-Telegram delivery counters are cluster-wide figures kept in PostgreSQL by the
-bridge; every replica exports the same values (aggregate them with max()).
+Business counters and histograms (Telegram outcomes, completions, waits) are
+cluster-wide figures kept in PostgreSQL by whichever process recorded the
+event; gauges are counted at scrape time. Every replica exports the same
+values: aggregate them with max(), not sum().
 """
 
 from __future__ import annotations
@@ -11,11 +13,17 @@ import time
 from collections.abc import Iterable
 
 from prometheus_client import REGISTRY, Counter, Histogram
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from db import messages as counters
+from db.gauges import Snapshot
+from db.metrics import HISTOGRAMS
 from domain.queues import QueueName
 
 HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -69,58 +77,97 @@ class MetricsMiddleware:
             )
 
 
-class DeliveryCollector(Collector):
-    """Exports the snapshot of `metric_counter` read just before each scrape."""
+# Counters kept in PostgreSQL: (name without _total, help, label key, labels always shown).
+DB_COUNTERS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("telegram_messages_sent", "Telegram messages delivered, by type", "type", KNOWN_KINDS),
+    ("telegram_messages_failed", "Telegram messages given up (FAILED)", "type", KNOWN_KINDS),
+    ("telegram_errors", "Failed Telegram API calls, by reason", "reason", KNOWN_REASONS),
+    (
+        "tickets_completed",
+        "Tickets completed, by queue",
+        "queue",
+        tuple(q.value for q in QueueName),
+    ),
+)
+_QUEUES = tuple(q.value for q in QueueName)
+DB_HISTOGRAMS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    (
+        "telegram_delivery_seconds",
+        "Seconds from ticket creation to Telegram accepting it",
+        "type",
+        KNOWN_KINDS,
+    ),
+    ("ticket_wait_seconds", "Seconds a ticket waited until called, by queue", "queue", _QUEUES),
+    (
+        "ticket_service_seconds",
+        "Seconds of service (start to complete), by queue",
+        "queue",
+        _QUEUES,
+    ),
+)
+
+
+class DatabaseCollector(Collector):
+    """Exports what was read from PostgreSQL just before each scrape."""
 
     def __init__(self) -> None:
-        self.snapshot: list[tuple[str, str, float]] = []
+        self.snapshot = Snapshot()
 
     def collect(self) -> Iterable[Metric]:
-        sent = CounterMetricFamily(
-            "telegram_messages_sent", "Telegram messages delivered, by type", labels=["type"]
-        )
-        failed = CounterMetricFamily(
-            "telegram_messages_failed",
-            "Telegram messages given up (FAILED), by type",
-            labels=["type"],
-        )
-        errors = CounterMetricFamily(
-            "telegram_errors", "Failed Telegram API calls, by reason", labels=["reason"]
-        )
-        by_name: dict[str, dict[str, float]] = {}
-        for name, label, value in self.snapshot:
-            by_name.setdefault(name, {})[label] = value
-        families: list[tuple[CounterMetricFamily, str, str, tuple[str, ...]]] = [
-            (sent, counters.SENT_COUNTER, "type", KNOWN_KINDS),
-            (failed, counters.FAILED_COUNTER, "type", KNOWN_KINDS),
-            (errors, counters.ERROR_COUNTER, "reason", KNOWN_REASONS),
-        ]
-        for family, name, key, defaults in families:
-            values = {k.removeprefix(f"{key}="): v for k, v in by_name.get(name, {}).items()}
+        rows: dict[str, dict[str, float]] = {}
+        for name, label, value in self.snapshot.counters:
+            rows.setdefault(name, {})[label] = value
+        for name, help_text, key, defaults in DB_COUNTERS:
+            family = CounterMetricFamily(name, help_text, labels=[key])
+            values = {
+                k.removeprefix(f"{key}="): v for k, v in rows.get(f"{name}_total", {}).items()
+            }
             for default in defaults:
                 values.setdefault(default, 0.0)
             for label, value in sorted(values.items()):
                 family.add_metric([label], value)
             yield family
-        yield self._latency(by_name)
-
-    @staticmethod
-    def _latency(by_name: dict[str, dict[str, float]]) -> HistogramMetricFamily:
-        per_bucket = by_name.get(counters.LATENCY_BUCKET, {})
-        buckets: list[tuple[str, float]] = []
-        running = 0.0
-        for bound in counters.DELIVERY_BUCKETS:
-            running += per_bucket.get(repr(bound), 0.0)
-            buckets.append((repr(bound), running))
-        running += per_bucket.get("+Inf", 0.0)
-        buckets.append(("+Inf", running))
-        return HistogramMetricFamily(
-            "telegram_delivery_seconds",
-            "Seconds from ticket creation to Telegram accepting the message",
-            buckets=buckets,
-            sum_value=by_name.get(counters.LATENCY_SUM, {}).get("", 0.0),
+        for name, help_text, key, defaults in DB_HISTOGRAMS:
+            yield _histogram(name, help_text, key, defaults, rows)
+        waiting = GaugeMetricFamily(
+            "tickets_waiting", "Tickets waiting (WAITING or NOTIFIED)", labels=["branch", "queue"]
         )
+        for branch, queue, n in self.snapshot.waiting:
+            waiting.add_metric([branch, queue], n)
+        yield waiting
+        advisors = GaugeMetricFamily("advisors", "Advisors by status", labels=["branch", "status"])
+        for branch, status, n in self.snapshot.advisors:
+            advisors.add_metric([branch, status], n)
+        yield advisors
 
 
-delivery_collector = DeliveryCollector()
-REGISTRY.register(delivery_collector)
+def _histogram(
+    name: str,
+    help_text: str,
+    key: str,
+    defaults: tuple[str, ...],
+    rows: dict[str, dict[str, float]],
+) -> HistogramMetricFamily:
+    family = HistogramMetricFamily(name, help_text, labels=[key])
+    per_label: dict[str, dict[str, float]] = {f"{key}={d}": {} for d in defaults}
+    for label, value in rows.get(f"{name}_bucket", {}).items():
+        series, _, bound = label.partition(";le=")
+        per_label.setdefault(series, {})[bound] = value
+    for series, buckets in sorted(per_label.items()):
+        cumulative: list[tuple[str, float]] = []
+        running = 0.0
+        for upper in HISTOGRAMS[name]:
+            running += buckets.get(repr(upper), 0.0)
+            cumulative.append((repr(upper), running))
+        running += buckets.get("+Inf", 0.0)
+        cumulative.append(("+Inf", running))
+        family.add_metric(
+            [series.removeprefix(f"{key}=")],
+            cumulative,
+            rows.get(f"{name}_sum", {}).get(series, 0.0),
+        )
+    return family
+
+
+database_collector = DatabaseCollector()
+REGISTRY.register(database_collector)

@@ -11,18 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.metrics import bump, observe
 
 MESSAGE_NAMESPACE = uuid.UUID("0b8f6c1e-3f0a-4c65-8d4e-5a2b9c7e1f33")
 
-#: Upper bounds (seconds) of the created->delivered histogram buckets.
-DELIVERY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 SENT_COUNTER = "telegram_messages_sent_total"
 ERROR_COUNTER = "telegram_errors_total"
 FAILED_COUNTER = "telegram_messages_failed_total"
-LATENCY_BUCKET = "telegram_delivery_seconds_bucket"
-LATENCY_SUM = "telegram_delivery_seconds_sum"
-LATENCY_COUNT = "telegram_delivery_seconds_count"
+LATENCY = "telegram_delivery_seconds"
 
 
 def message_id_for(ticket_reference: uuid.UUID, kind: str) -> uuid.UUID:
@@ -83,13 +81,6 @@ async def state_of(engine: AsyncEngine, message_id: uuid.UUID) -> str | None:
     return None if value is None else str(value)
 
 
-def _bucket_label(seconds: float) -> str:
-    for bound in DELIVERY_BUCKETS:
-        if seconds <= bound:
-            return repr(bound)
-    return "+Inf"
-
-
 async def mark_sent(
     engine: AsyncEngine,
     message_id: uuid.UUID,
@@ -112,15 +103,8 @@ async def mark_sent(
         ).first()
         if updated is None:
             return False
-        await _bump(
-            conn,
-            [
-                (SENT_COUNTER, f"type={kind}", 1.0),
-                (LATENCY_BUCKET, _bucket_label(latency_seconds), 1.0),
-                (LATENCY_COUNT, "", 1.0),
-                (LATENCY_SUM, "", max(latency_seconds, 0.0)),
-            ],
-        )
+        await bump(conn, [(SENT_COUNTER, f"type={kind}", 1.0)])
+        await observe(conn, LATENCY, f"type={kind}", max(latency_seconds, 0.0))
     return True
 
 
@@ -137,7 +121,7 @@ async def mark_attempt_failed(
             ),
             {"id": message_id, "e": error[:500], "final": final},
         )
-        await _bump(conn, [(ERROR_COUNTER, f"reason={reason}", 1.0)])
+        await bump(conn, [(ERROR_COUNTER, f"reason={reason}", 1.0)])
 
 
 async def give_up(engine: AsyncEngine, message_id: uuid.UUID, kind: str, error: str) -> bool:
@@ -153,23 +137,5 @@ async def give_up(engine: AsyncEngine, message_id: uuid.UUID, kind: str, error: 
             )
         ).first()
         if updated is not None:
-            await _bump(conn, [(FAILED_COUNTER, f"type={kind}", 1.0)])
+            await bump(conn, [(FAILED_COUNTER, f"type={kind}", 1.0)])
     return updated is not None
-
-
-async def _bump(conn: AsyncConnection, rows: list[tuple[str, str, float]]) -> None:
-    # Sorted keys: concurrent transactions lock counter rows in the same order (no deadlock).
-    for name, label, amount in sorted(rows):
-        await conn.execute(
-            text(
-                "INSERT INTO metric_counter (name, label, value) VALUES (:n, :l, :v)"
-                " ON CONFLICT (name, label) DO UPDATE SET value = metric_counter.value + :v"
-            ),
-            {"n": name, "l": label, "v": amount},
-        )
-
-
-async def read_counters(engine: AsyncEngine) -> list[tuple[str, str, float]]:
-    async with engine.connect() as conn:
-        rows = (await conn.execute(text("SELECT name, label, value FROM metric_counter"))).all()
-    return [(r.name, r.label, float(r.value)) for r in rows]

@@ -95,7 +95,7 @@ async def _seed_queues(conn: AsyncConnection, branch_id: int) -> None:
 
 _VIEW_SQL = """
 SELECT t.reference, t.number, t.queue, t.status, t.arrived_at, t.created_at, t.expires_at,
-       t.telegram_chat_id, t.branch_id, b.name AS branch_name,
+       t.telegram_chat_id, t.branch_id, b.name AS branch_name, t.desk, t.called_at,
        q.avg_service_seconds
 FROM ticket t
 JOIN branch b ON b.id = t.branch_id
@@ -124,7 +124,8 @@ async def _view(conn: AsyncConnection, row: Any) -> TicketView:
             )
         ).scalar_one()
         position = ahead + 1
-        est = estimate_wait(ahead, row.avg_service_seconds, servers=1)
+        servers, idle = await _staffing_in(conn, row.branch_id, row.queue)
+        est = estimate_wait(ahead, row.avg_service_seconds, servers=servers, idle_servers=idle)
         wait = WaitRange(minutes=est.minutes, low=est.low_minutes, high=est.high_minutes)
     return TicketView(
         reference=row.reference,
@@ -138,7 +139,48 @@ async def _view(conn: AsyncConnection, row: Any) -> TicketView:
         created_at=row.created_at,
         expires_at=row.expires_at,
         telegram_chat_id=row.telegram_chat_id,
+        desk=row.desk,
+        called_at=row.called_at,
     )
+
+
+_STAFFING = (
+    "SELECT count(*) FILTER (WHERE status IN ('AVAILABLE', 'BUSY')) AS servers,"
+    " count(*) FILTER (WHERE status = 'AVAILABLE' AND current_ticket IS NULL) AS idle"
+    " FROM advisor WHERE branch_id = :b AND active AND :q = ANY(queues)"
+)
+
+
+async def _staffing_in(conn: AsyncConnection, branch_id: int, queue: str) -> tuple[int, int]:
+    """Advisors serving the queue now (AVAILABLE or BUSY) and how many of them are idle."""
+    row = (await conn.execute(text(_STAFFING), {"b": branch_id, "q": queue})).one()
+    return int(row.servers), min(int(row.idle), int(row.servers))
+
+
+async def _staffing(engine: AsyncEngine, branch_id: int, queue: str) -> tuple[int, int]:
+    async with engine.connect() as conn:
+        return await _staffing_in(conn, branch_id, queue)
+
+
+async def near_turn_workflows(conn: AsyncConnection, branch_id: int, queue: str) -> list[str]:
+    """WAITING tickets that have just come within the near-turn threshold.
+
+    Tickets created already inside it stay WAITING (they were never far away).
+    """
+    rows = (
+        await conn.execute(
+            text(
+                "SELECT w.workflow_id FROM (SELECT workflow_id, status, created_position,"
+                " row_number() OVER (ORDER BY arrived_at, reference) AS pos FROM ticket"
+                " WHERE branch_id = :b AND queue = :q AND status IN ('WAITING', 'NOTIFIED')) w"
+                " JOIN branch_queue bq ON bq.branch_id = :b AND bq.queue = :q"
+                " WHERE w.status = 'WAITING' AND w.pos <= bq.notify_threshold"
+                " AND coalesce(w.created_position, bq.notify_threshold + 1) > bq.notify_threshold"
+            ),
+            {"b": branch_id, "q": queue},
+        )
+    ).all()
+    return [r.workflow_id for r in rows]
 
 
 async def get_ticket(conn: AsyncConnection, reference: uuid.UUID) -> TicketView | None:
@@ -214,15 +256,20 @@ _NEXT_SEQUENCE = (
 _INSERT = (
     "WITH ins AS (INSERT INTO ticket (reference, branch_id, queue, number, sequence,"
     " business_day, status, national_id_hash, national_id_masked, phone_masked,"
-    " telegram_chat_id, language, workflow_id, arrived_at, created_at, updated_at, expires_at)"
+    " telegram_chat_id, language, workflow_id, arrived_at, created_at, updated_at, expires_at,"
+    " created_position)"
     " VALUES (:r, :b, :q, :n, :s, :d, 'WAITING', :h, :m, :pm, :chat, :lang, :wf,"
-    " clock_timestamp(), clock_timestamp(), clock_timestamp(), :exp)"
-    " RETURNING reference, created_at),"
+    " clock_timestamp(), clock_timestamp(), clock_timestamp(), :exp,"
+    " (SELECT count(*) + 1 FROM ticket w WHERE w.branch_id = :b AND w.queue = :q_count"
+    " AND w.status IN :waiting))"
+    " RETURNING reference, created_at, created_position),"
     " ev AS (INSERT INTO ticket_event (event_id, ticket_reference, at, action, from_status,"
     " to_status, actor, reason) SELECT :e, reference, created_at, 'CREATE', NULL, 'WAITING',"
     " 'customer', NULL FROM ins)"
-    " SELECT ins.created_at, (SELECT count(*) FROM ticket w WHERE w.branch_id = :b"
-    " AND w.queue = :q AND w.status IN :waiting) AS ahead FROM ins"
+    " SELECT ins.created_at, ins.created_position - 1 AS ahead,"
+    " EXISTS (SELECT 1 FROM advisor a WHERE a.branch_id = :b AND a.active"
+    " AND a.status = 'AVAILABLE' AND a.current_ticket IS NULL AND a.queues @> ARRAY[CAST(:q_free AS varchar)])"
+    " AS advisor_free FROM ins"
 )
 
 
@@ -263,6 +310,8 @@ async def _create_once(engine: AsyncEngine, new: NewTicket, default_tz: str) -> 
                     "r": new.reference,
                     "b": place.id,
                     "q": new.queue,
+                    "q_count": new.queue,
+                    "q_free": new.queue,
                     "n": number,
                     "s": sequence,
                     "d": day,
@@ -278,8 +327,13 @@ async def _create_once(engine: AsyncEngine, new: NewTicket, default_tz: str) -> 
                 },
             )
         ).one()
-    est = estimate_wait(row.ahead, place.avg_service_seconds, servers=1)
+    staff = await _staffing(engine, place.id, new.queue)
+    est = estimate_wait(
+        row.ahead, place.avg_service_seconds, servers=staff[0], idle_servers=staff[1]
+    )
     return CreateOutcome(
+        branch_id=place.id,
+        advisor_free=row.advisor_free,
         ticket=TicketView(
             reference=new.reference,
             number=number,
@@ -294,33 +348,5 @@ async def _create_once(engine: AsyncEngine, new: NewTicket, default_tz: str) -> 
             created_at=row.created_at,
             expires_at=day_end,
             telegram_chat_id=new.telegram_chat_id,
-        )
+        ),
     )
-
-
-async def expire_ticket(
-    engine: AsyncEngine, reference: uuid.UUID, event_id: uuid.UUID, at: datetime
-) -> str:
-    """Close a still-open ticket at the end of its business day; idempotent."""
-    async with engine.begin() as conn:
-        row = (
-            await conn.execute(
-                text("SELECT status FROM ticket WHERE reference = :r FOR UPDATE"),
-                {"r": reference},
-            )
-        ).first()
-        if row is None or row.status not in ACTIVE:
-            return str(row.status) if row else "UNKNOWN"
-        await conn.execute(
-            text("UPDATE ticket SET status = 'EXPIRED', updated_at = :at WHERE reference = :r"),
-            {"r": reference, "at": at},
-        )
-        await conn.execute(
-            text(
-                "INSERT INTO ticket_event (event_id, ticket_reference, at, action, from_status,"
-                " to_status, actor, reason) VALUES (:e, :r, :at, 'EXPIRE', :from, 'EXPIRED',"
-                " 'system', 'end of business day') ON CONFLICT (event_id) DO NOTHING"
-            ),
-            {"e": event_id, "r": reference, "at": at, "from": row.status},
-        )
-    return TicketStatus.EXPIRED.value

@@ -14,7 +14,6 @@ from pydantic import BaseModel, Field
 
 # Activity names: workflows call activities by name so they never import I/O code.
 CREATE_TICKET = "create_ticket"
-EXPIRE_TICKET = "expire_ticket"
 ENQUEUE_NOTIFICATION = "enqueue_notification"
 GIVE_UP_NOTIFICATION = "give_up_notification"
 
@@ -71,6 +70,8 @@ class TicketView(BaseModel):
     created_at: datetime
     expires_at: datetime
     telegram_chat_id: int | None = None
+    desk: int | None = None
+    called_at: datetime | None = None
 
 
 class CreateOutcome(BaseModel):
@@ -78,6 +79,8 @@ class CreateOutcome(BaseModel):
 
     ticket: TicketView | None = None
     conflicting: TicketView | None = None
+    branch_id: int | None = None
+    advisor_free: bool = False
 
 
 class CreateResult(BaseModel):
@@ -85,12 +88,6 @@ class CreateResult(BaseModel):
 
     ticket: TicketView
     created: bool
-
-
-class ExpireRequest(BaseModel):
-    reference: uuid.UUID
-    event_id: uuid.UUID
-    at: datetime
 
 
 class TicketOutcome(BaseModel):
@@ -131,3 +128,69 @@ class GiveUpRequest(BaseModel):
     message_id: uuid.UUID
     kind: str
     error: str
+
+
+# --- lifecycle -------------------------------------------------------------------------
+
+APPLY_TRANSITION = "apply_transition"
+AFTER_CHANGE = "after_queue_change"
+ERR_INVALID_TRANSITION = "InvalidTransition"
+ERR_NOT_ALLOWED = "NotAllowed"
+
+
+class Transition(BaseModel):
+    """A requested state change (update argument); the workflow validates it."""
+
+    action: str
+    actor: str
+    reason: str | None = None
+    advisor_id: int | None = None
+    desk: int | None = None
+    advisor_name: str | None = None
+    target_queue: str | None = None
+
+
+class TransitionRecord(BaseModel):
+    """What the read model must record for one accepted transition (activity input)."""
+
+    reference: uuid.UUID
+    event_id: uuid.UUID
+    at: datetime
+    action: str
+    from_status: str
+    to_status: str
+    actor: str
+    reason: str | None = None
+    advisor_id: int | None = None
+    desk: int | None = None
+    target_queue: str | None = None
+
+
+class AppliedTransition(BaseModel):
+    """Side facts of a recorded transition the workflow needs next."""
+
+    branch_id: int
+    queue: str
+    freed_advisor_id: int | None = None
+    queues_changed: list[str] = Field(default_factory=list)
+    no_show_seconds: int = 300
+
+
+class TicketState(BaseModel):
+    """The workflow's answer to a transition: the ticket as it now stands."""
+
+    reference: uuid.UUID
+    number: str
+    queue: str
+    status: str
+    advisor_id: int | None = None
+    desk: int | None = None
+    recalls: int = 0
+
+
+class QueueChange(BaseModel):
+    """Input of the post-change activity: dispatch free advisors, refresh near-turn states."""
+
+    branch_id: int
+    queues: list[str]
+    freed_advisor_id: int | None = None

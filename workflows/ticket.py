@@ -1,30 +1,50 @@
-"""The life of one ticket, from creation to a final state, as one workflow execution."""
+"""The life of one ticket, from creation to a final state, as one workflow execution.
+
+The workflow is the state machine (domain.states); every accepted transition
+is recorded in the read model by an idempotent activity. Timers drive what
+nobody asks for: the no-show after CALLED and the end of the business day.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+import contextlib
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.states import TERMINAL_STATUSES, TicketStatus
+    from domain.queues import QueueName
+    from domain.states import (
+        ACTIVE_STATUSES,
+        InvalidTransition,
+        TicketAction,
+        TicketStatus,
+        next_status,
+    )
     from workflows import search
     from workflows.contracts import (
+        AFTER_CHANGE,
+        APPLY_TRANSITION,
         CREATE_TICKET,
         ERR_ACTIVE_TICKET_EXISTS,
         ERR_IDEMPOTENCY_MISMATCH,
-        EXPIRE_TICKET,
+        ERR_INVALID_TRANSITION,
+        ERR_NOT_ALLOWED,
         NOTIFICATION_WORKFLOW,
+        AppliedTransition,
         CreateOutcome,
         CreateResult,
-        ExpireRequest,
         NewTicket,
         NotificationRequest,
+        QueueChange,
         TicketOutcome,
+        TicketState,
         TicketView,
+        Transition,
+        TransitionRecord,
         notification_workflow_id,
     )
 
@@ -33,6 +53,9 @@ CREATE_DEADLINE = timedelta(minutes=5)
 DB_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=5)
 )
+_FINAL = {TicketStatus.COMPLETED, TicketStatus.CANCELLED, TicketStatus.EXPIRED}
+# Transitions only the advisor holding the ticket may ask for.
+_HOLDER_ONLY = {TicketAction.START, TicketAction.COMPLETE, TicketAction.NO_SHOW}
 
 
 @workflow.defn(name="TicketWorkflow")
@@ -44,8 +67,19 @@ class TicketWorkflow:
         self._new = new
         self._ticket: TicketView | None = None
         self._rejected = False
-        self._status: str | None = None
+        self._status: TicketStatus | None = None
+        self._queue = new.queue
+        self._advisor_id: int | None = None
+        self._desk: int | None = None
+        self._recalls = 0
+        self._called_at: datetime | None = None
+        self._no_show_seconds = 300
+        self._effects: list[QueueChange] = []
+        self._near_turn = False
+        self._version = 0
         self._lock = asyncio.Lock()
+
+    # -- main loop -------------------------------------------------------------------
 
     @workflow.run
     async def run(self, new: NewTicket) -> TicketOutcome:
@@ -68,15 +102,66 @@ class TicketWorkflow:
         )
         if ticket.telegram_chat_id is not None:
             await self._notify("TICKET_CREATED", ticket.telegram_chat_id)
-        remaining = ticket.expires_at - workflow.now()
-        try:
-            await workflow.wait_condition(
-                lambda: self._status in TERMINAL_STATUSES, timeout=max(remaining, timedelta(0))
-            )
-        except TimeoutError:
-            await self._expire()
+        await self._live(ticket.expires_at)
         await workflow.wait_condition(workflow.all_handlers_finished)
-        return TicketOutcome(reference=new.reference, final_status=self._status or "UNKNOWN")
+        return TicketOutcome(reference=new.reference, final_status=str(self._status))
+
+    async def _live(self, expires_at: datetime) -> None:
+        """React to effects and deadlines until the ticket is final."""
+        while True:
+            if self._effects:
+                await workflow.execute_activity(
+                    AFTER_CHANGE,
+                    self._effects.pop(0),
+                    result_type=int,
+                    start_to_close_timeout=timedelta(seconds=60),
+                    retry_policy=DB_RETRY,
+                )
+                continue
+            if self._near_turn:
+                self._near_turn = False
+                await self._internal(TicketAction.NOTIFY, "position within the near-turn threshold")
+                continue
+            if self._status in _FINAL or (
+                self._status is TicketStatus.NO_SHOW and self._recalls >= 1
+            ):
+                return
+            now = workflow.now()
+            deadline = self._no_show_at() or expires_at
+            deadline = min(deadline, expires_at)
+            if now >= deadline:
+                if now >= expires_at:
+                    if self._status in ACTIVE_STATUSES:
+                        await self._internal(TicketAction.EXPIRE, "end of business day")
+                        continue
+                    return  # a no-show nobody recalled: nothing left to wait for
+                await self._internal(TicketAction.NO_SHOW, "customer did not come to the desk")
+                continue
+            await self._wait_for_change(deadline - now)
+
+    async def _wait_for_change(self, limit: timedelta) -> None:
+        seen = self._version
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(
+                lambda: bool(self._effects) or self._near_turn or self._version != seen,
+                timeout=limit,
+            )
+
+    def _no_show_at(self) -> datetime | None:
+        if self._status is TicketStatus.CALLED and self._called_at is not None:
+            return self._called_at + timedelta(seconds=self._no_show_seconds)
+        return None
+
+    async def _internal(self, action: TicketAction, reason: str) -> None:
+        """A transition the workflow itself decides (timers, positions); skipped if stale."""
+        async with self._lock:
+            try:
+                self._check(Transition(action=action.value, actor="system"))
+            except ApplicationError:
+                return
+            await self._apply(Transition(action=action.value, actor="system", reason=reason))
+
+    # -- creation ----------------------------------------------------------------------
 
     @workflow.update(name="create")
     async def create(self, fingerprint: str) -> CreateResult:
@@ -107,12 +192,128 @@ class TicketWorkflow:
                     non_retryable=True,
                 )
             self._ticket = outcome.ticket
-            self._status = outcome.ticket.status
+            self._status = TicketStatus(outcome.ticket.status)
+            if outcome.advisor_free and outcome.branch_id is not None:
+                self._effects.append(QueueChange(branch_id=outcome.branch_id, queues=[self._queue]))
             return CreateResult(ticket=outcome.ticket, created=True)
 
-    @workflow.query(name="status")
-    def status(self) -> str | None:
-        return self._status
+    # -- transitions ---------------------------------------------------------------------
+
+    @workflow.update(name="transition")
+    async def transition(self, request: Transition) -> TicketState:
+        async with self._lock:
+            self._check(request)  # again: an earlier update may have moved the ticket on
+            await self._apply(request)
+            return self.state()
+
+    @transition.validator
+    def _validate(self, request: Transition) -> None:
+        self._check(request)
+
+    @workflow.signal(name="near_turn")
+    def near_turn(self) -> None:
+        self._near_turn = True
+
+    @workflow.query(name="state")
+    def state(self) -> TicketState:
+        return TicketState(
+            reference=self._new.reference,
+            number=self._ticket.number if self._ticket else "",
+            queue=self._queue,
+            status=str(self._status) if self._status else "NEW",
+            advisor_id=self._advisor_id,
+            desk=self._desk,
+            recalls=self._recalls,
+        )
+
+    def _check(self, request: Transition) -> None:
+        """Refuse, without touching history, what the state machine or the actor forbids."""
+        if self._status is None:
+            raise ApplicationError("the ticket does not exist yet", type=ERR_INVALID_TRANSITION)
+        try:
+            action = TicketAction(request.action)
+            next_status(self._status, action, self._recalls)
+        except ValueError as err:
+            raise ApplicationError(
+                str(err), str(self._status), type=ERR_INVALID_TRANSITION, non_retryable=True
+            ) from None
+        except InvalidTransition as err:
+            raise ApplicationError(
+                str(err), str(self._status), type=ERR_INVALID_TRANSITION, non_retryable=True
+            ) from None
+        if action in (TicketAction.CALL, TicketAction.RECALL) and request.advisor_id is None:
+            raise ApplicationError("a call needs an advisor", type=ERR_NOT_ALLOWED)
+        system = request.actor == "system"
+        holder = request.advisor_id is not None and request.advisor_id == self._advisor_id
+        if action in _HOLDER_ONLY and not (system or holder):
+            raise ApplicationError(
+                "only the advisor who called this ticket can do that", type=ERR_NOT_ALLOWED
+            )
+        if action is TicketAction.RECALL and self._status is TicketStatus.CALLED and not holder:
+            raise ApplicationError(
+                "only the advisor who called this ticket can do that", type=ERR_NOT_ALLOWED
+            )
+        if action is TicketAction.TRANSFER:
+            if request.target_queue not in {q.value for q in QueueName}:
+                raise ApplicationError("transfer needs a valid target queue", type=ERR_NOT_ALLOWED)
+            if request.target_queue == self._queue:
+                raise ApplicationError("the ticket is already in that queue", type=ERR_NOT_ALLOWED)
+            supervisor = request.actor.startswith("supervisor:")
+            if self._status is TicketStatus.CALLED and not (holder or supervisor):
+                raise ApplicationError(
+                    "only the advisor who called this ticket can transfer it",
+                    type=ERR_NOT_ALLOWED,
+                )
+
+    async def _apply(self, request: Transition) -> None:
+        assert self._status is not None
+        action = TicketAction(request.action)
+        before = self._status
+        after = next_status(before, action, self._recalls)
+        now = workflow.now()
+        applied = await workflow.execute_activity(
+            APPLY_TRANSITION,
+            TransitionRecord(
+                reference=self._new.reference,
+                event_id=workflow.uuid4(),
+                at=now,
+                action=action.value,
+                from_status=before.value,
+                to_status=after.value,
+                actor=request.actor,
+                reason=request.reason,
+                advisor_id=request.advisor_id,
+                desk=request.desk,
+                target_queue=request.target_queue,
+            ),
+            result_type=AppliedTransition,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=DB_RETRY,
+        )
+        self._status = after
+        self._queue = applied.queue
+        self._no_show_seconds = applied.no_show_seconds
+        if action in (TicketAction.CALL, TicketAction.RECALL):
+            self._advisor_id, self._desk, self._called_at = request.advisor_id, request.desk, now
+            if before is TicketStatus.NO_SHOW:
+                self._recalls += 1
+        elif applied.freed_advisor_id is not None or action is TicketAction.TRANSFER:
+            self._advisor_id, self._desk, self._called_at = None, None, None
+        updates = [search.TICKET_STATUS.value_set(after.value)]
+        if action is TicketAction.TRANSFER:
+            updates.append(search.QUEUE_NAME.value_set(applied.queue))
+        workflow.upsert_search_attributes(updates)
+        if applied.queues_changed or applied.freed_advisor_id is not None:
+            self._effects.append(
+                QueueChange(
+                    branch_id=applied.branch_id,
+                    queues=applied.queues_changed or [applied.queue],
+                    freed_advisor_id=applied.freed_advisor_id,
+                )
+            )
+        self._version += 1
+
+    # -- notifications ---------------------------------------------------------------------
 
     async def _notify(self, kind: str, chat_id: int) -> None:
         """Start the message's own workflow; it outlives this one if need be."""
@@ -128,16 +329,3 @@ class TicketWorkflow:
             parent_close_policy=workflow.ParentClosePolicy.ABANDON,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
-
-    async def _expire(self) -> None:
-        self._status = await workflow.execute_activity(
-            EXPIRE_TICKET,
-            ExpireRequest(
-                reference=self._new.reference, event_id=workflow.uuid4(), at=workflow.now()
-            ),
-            result_type=str,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=DB_RETRY,
-        )
-        if self._status == TicketStatus.EXPIRED:
-            workflow.upsert_search_attributes([search.TICKET_STATUS.value_set(self._status)])

@@ -13,9 +13,9 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from api.deps import ResourcesDep
-from api.metrics import delivery_collector
+from api.metrics import database_collector
 from api.services.health import health
-from db.messages import read_counters
+from db.gauges import Snapshot, snapshot
 
 router = APIRouter(prefix="/actuator", tags=["actuator"])
 
@@ -71,7 +71,7 @@ async def info(res: ResourcesDep) -> dict[str, Any]:
 @router.get("/prometheus")
 async def prometheus(res: ResourcesDep) -> Response:
     try:
-        delivery_collector.snapshot = await read_counters(res.engine)
+        database_collector.snapshot = await snapshot(res.engine)
     except Exception:
-        delivery_collector.snapshot = []
+        database_collector.snapshot = Snapshot()
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -10,7 +10,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.client import (
+    WithStartWorkflowOperation,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -128,7 +132,13 @@ async def create_ticket(
     except WorkflowAlreadyStartedError:
         # The ticket's workflow has already finished: answer from the read model.
         return Created(ticket=await _finished(res, new), created=False)
-    except (RPCError, TimeoutError, OSError, RuntimeError) as err:
+    except (
+        RPCError,
+        TimeoutError,
+        OSError,
+        RuntimeError,
+        WorkflowUpdateRPCTimeoutOrCancelledError,
+    ) as err:
         log.warning("ticket creation unavailable: %s", type(err).__name__)
         raise ApiError(
             503,

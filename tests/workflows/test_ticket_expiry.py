@@ -14,6 +14,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.lifecycle import LifecycleActivities
 from activities.notifications import NotificationActivities
 from activities.publisher import Publisher
 from activities.tickets import TicketActivities
@@ -63,12 +64,18 @@ async def test_open_ticket_expires_at_end_of_business_day(
     publisher = Publisher(stack.env["RABBITMQ_URL"], "ticketero.events")
     tickets = TicketActivities(engine, "America/Santiago")
     notes = NotificationActivities(engine, publisher)
+    lifecycle = LifecycleActivities(engine, env.client)
     new = new_ticket(branch_name())
     async with Worker(
         env.client,
         task_queue="expiry-test",
         workflows=[TicketWorkflow, NotificationWorkflow],
-        activities=[tickets.create_ticket, tickets.expire_ticket, notes.enqueue_notification],
+        activities=[
+            tickets.create_ticket,
+            lifecycle.apply_transition,
+            lifecycle.after_queue_change,
+            notes.enqueue_notification,
+        ],
     ):
         # The time-skipping server lacks update-with-start; start, then update (same handlers).
         handle = await env.client.start_workflow(

@@ -1,0 +1,87 @@
+"""FastAPI dependencies: who is calling, and may they.
+
+`current_principal` reads `Authorization: Bearer <token>`; a missing, invalid
+or expired token is a 401 with `WWW-Authenticate: Bearer` in the project's
+JSON error shape. `require_roles(...)` adds a 403 for the wrong role. Routes
+use the `Annotated` aliases:
+
+    @router.get("/x")
+    async def x(who: SupervisorDep) -> ...
+
+Tokens are stateless: the user is not re-read on each request, so a user
+deactivated (or whose role changed) keeps the token's access until it expires
+(`JWT_TTL_MINUTES`). Keep the TTL short where that matters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from api.auth.principal import ROLES, Principal
+from api.auth.tokens import TokenError, decode_token
+from api.errors import ApiError
+from settings import Settings, get_settings
+
+__all__ = [
+    "AdvisorDep",
+    "OperatorDep",
+    "Principal",
+    "StaffDep",
+    "SupervisorDep",
+    "auth_settings",
+    "current_principal",
+    "oauth2_scheme",
+    "require_roles",
+]
+
+TOKEN_URL = "/api/auth/token"  # noqa: S105 - a path, not a secret
+BEARER = {"WWW-Authenticate": "Bearer"}
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+
+
+def auth_settings(request: Request) -> Settings:
+    """The app's settings (from its lifespan resources), else the process settings."""
+    resources = getattr(request.app.state, "resources", None)
+    settings = getattr(resources, "settings", None)
+    return settings if isinstance(settings, Settings) else get_settings()
+
+
+async def current_principal(
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    settings: Annotated[Settings, Depends(auth_settings)],
+) -> Principal:
+    """The caller of a valid bearer token, or a 401."""
+    if not token:
+        raise ApiError(401, "Not authenticated", headers=BEARER)
+    try:
+        return decode_token(token, settings)
+    except TokenError as exc:
+        raise ApiError(401, str(exc), headers=BEARER) from exc
+
+
+def require_roles(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency giving the caller when their role is one of `roles`, else a 403."""
+    if not roles or any(role not in ROLES for role in roles):
+        raise ValueError(f"roles must be among {', '.join(ROLES)}")
+    allowed = frozenset(roles)
+    message = "requires role " + " or ".join(roles)
+
+    async def dependency(
+        principal: Annotated[Principal, Depends(current_principal)],
+    ) -> Principal:
+        if principal.role not in allowed:
+            raise ApiError(403, message)
+        return principal
+
+    return dependency
+
+
+AdvisorDep = Annotated[Principal, Depends(require_roles("advisor"))]
+SupervisorDep = Annotated[Principal, Depends(require_roles("supervisor"))]
+OperatorDep = Annotated[Principal, Depends(require_roles("operator"))]
+StaffDep = Annotated[Principal, Depends(require_roles(*ROLES))]

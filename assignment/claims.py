@@ -1,0 +1,196 @@
+"""Reservations in PostgreSQL: which advisor holds which ticket."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from domain.assignment import Candidate, FreeAdvisor, QueuePolicy, rank_advisors, rank_tickets
+
+#: How many waiting tickets per queue are considered (heads of each line suffice).
+HEADS_PER_QUEUE = 5
+
+
+@dataclass(frozen=True)
+class Advisor:
+    id: int
+    branch_id: int
+    name: str
+    desk: int
+    queues: tuple[str, ...]
+    status: str
+    current_ticket: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class Claim:
+    reference: uuid.UUID
+    workflow_id: str
+    advisor: Advisor
+
+
+class AdvisorNotFound(Exception):
+    pass
+
+
+async def get_advisor(conn: AsyncConnection, advisor_id: int, *, lock: str = "") -> Advisor | None:
+    columns = "id, branch_id, name, desk, queues, status, current_ticket"
+    sql = f"SELECT {columns} FROM advisor WHERE id = :a AND active {lock}"  # noqa: S608
+    row = (await conn.execute(text(sql), {"a": advisor_id})).first()
+    if row is None:
+        return None
+    return Advisor(
+        row.id, row.branch_id, row.name, row.desk, tuple(row.queues), row.status, row.current_ticket
+    )
+
+
+async def claim_next(
+    engine: AsyncEngine, advisor_id: int, now: datetime, *, auto: bool
+) -> Claim | None:
+    """Reserve the best waiting ticket for a free advisor, or None.
+
+    `auto` (dispatch) skips an advisor another process is handling and requires
+    AVAILABLE; the advisor's own "call next" waits for the row and makes them BUSY.
+    """
+    async with engine.begin() as conn:
+        advisor = await get_advisor(
+            conn, advisor_id, lock="FOR UPDATE SKIP LOCKED" if auto else "FOR UPDATE"
+        )
+        if advisor is None or advisor.current_ticket is not None:
+            return None
+        if auto and advisor.status != "AVAILABLE":
+            return None
+        for candidate in await _ranked_candidates(conn, advisor, now):
+            reference = uuid.UUID(candidate.reference)
+            won = (
+                await conn.execute(
+                    text(
+                        "UPDATE ticket SET advisor_id = :a, claimed_at = :now"
+                        " WHERE reference = :r AND advisor_id IS NULL"
+                        " AND status IN ('WAITING', 'NOTIFIED') RETURNING workflow_id"
+                    ),
+                    {"a": advisor.id, "now": now, "r": reference},
+                )
+            ).first()
+            if won is None:
+                continue  # another advisor reserved it first
+            await conn.execute(
+                text(
+                    "UPDATE advisor SET current_ticket = :r, status = 'BUSY', status_since = :now"
+                    " WHERE id = :a"
+                ),
+                {"r": reference, "a": advisor.id, "now": now},
+            )
+            return Claim(reference, won.workflow_id, advisor)
+    return None
+
+
+async def claim_specific(
+    engine: AsyncEngine, advisor_id: int, reference: uuid.UUID, now: datetime
+) -> Claim | None:
+    """Reserve one given ticket (a recall) for an advisor who holds nothing."""
+    async with engine.begin() as conn:
+        advisor = await get_advisor(conn, advisor_id, lock="FOR UPDATE")
+        if advisor is None or advisor.current_ticket is not None:
+            return None
+        won = (
+            await conn.execute(
+                text(
+                    "UPDATE ticket SET advisor_id = :a, claimed_at = :now"
+                    " WHERE reference = :r AND status = 'NO_SHOW'"
+                    " AND NOT EXISTS (SELECT 1 FROM advisor o WHERE o.current_ticket = :r)"
+                    " RETURNING workflow_id"
+                ),
+                {"a": advisor.id, "now": now, "r": reference},
+            )
+        ).first()
+        if won is None:
+            return None
+        await conn.execute(
+            text(
+                "UPDATE advisor SET current_ticket = :r, status = 'BUSY', status_since = :now"
+                " WHERE id = :a"
+            ),
+            {"r": reference, "a": advisor.id, "now": now},
+        )
+        return Claim(reference, won.workflow_id, advisor)
+
+
+async def release(engine: AsyncEngine, claim: Claim, now: datetime) -> None:
+    """Undo a reservation the workflow refused; the advisor is free again."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "UPDATE ticket SET advisor_id = NULL, claimed_at = NULL"
+                " WHERE reference = :r AND advisor_id = :a AND status IN ('WAITING', 'NOTIFIED')"
+            ),
+            {"r": claim.reference, "a": claim.advisor.id},
+        )
+        await conn.execute(
+            text(
+                "UPDATE advisor SET current_ticket = NULL, idle_since = :now,"
+                " status = CASE WHEN status = 'BUSY' THEN 'AVAILABLE' ELSE status END"
+                " WHERE id = :a AND current_ticket = :r"
+            ),
+            {"r": claim.reference, "a": claim.advisor.id, "now": now},
+        )
+
+
+async def _ranked_candidates(
+    conn: AsyncConnection, advisor: Advisor, now: datetime
+) -> list[Candidate]:
+    policies = {
+        row.queue: QueuePolicy(
+            priority=row.priority, target_wait_seconds=row.target_wait_minutes * 60.0
+        )
+        for row in (
+            await conn.execute(
+                text(
+                    "SELECT queue, priority, target_wait_minutes FROM branch_queue"
+                    " WHERE branch_id = :b AND queue = ANY(:qs)"
+                ),
+                {"b": advisor.branch_id, "qs": list(advisor.queues)},
+            )
+        ).all()
+    }
+    rows = (
+        await conn.execute(
+            text(
+                "SELECT reference, queue, arrived_at FROM ("
+                " SELECT reference, queue, arrived_at, row_number() OVER"
+                " (PARTITION BY queue ORDER BY arrived_at, reference) AS rn FROM ticket"
+                " WHERE branch_id = :b AND queue = ANY(:qs) AND advisor_id IS NULL"
+                " AND status IN ('WAITING', 'NOTIFIED')) heads WHERE rn <= :k"
+            ),
+            {"b": advisor.branch_id, "qs": list(advisor.queues), "k": HEADS_PER_QUEUE},
+        )
+    ).all()
+    candidates = [Candidate(str(r.reference), r.queue, r.arrived_at) for r in rows]
+    return rank_tickets(candidates, policies, now)
+
+
+async def free_advisors(engine: AsyncEngine, branch_id: int, queues: list[str]) -> list[int]:
+    """AVAILABLE advisors holding nothing who serve any of `queues`, best first."""
+    async with engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                text(
+                    "SELECT a.id, a.idle_since, (SELECT count(*) FROM ticket t"
+                    " WHERE t.advisor_id = a.id AND t.completed_at >= :since) AS served"
+                    " FROM advisor a WHERE a.branch_id = :b AND a.active"
+                    " AND a.status = 'AVAILABLE' AND a.current_ticket IS NULL"
+                    " AND a.queues && CAST(:qs AS varchar[])"
+                ),
+                {"b": branch_id, "qs": queues, "since": _day_ago()},
+            )
+        ).all()
+    ranked = rank_advisors([FreeAdvisor(r.id, int(r.served), r.idle_since) for r in rows])
+    return [a.advisor_id for a in ranked]
+
+
+def _day_ago() -> datetime:
+    return datetime.now(UTC) - timedelta(hours=24)

@@ -1,0 +1,109 @@
+"""Turns reservations into calls: the ticket's workflow accepts CALL or the claim is released."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from assignment import claims
+from domain.states import TicketAction
+from workflows.contracts import TicketState, Transition
+
+log = logging.getLogger("ticketero.assignment")
+#: Reservations tried per call before giving up (each refusal means the ticket moved on).
+MAX_ATTEMPTS = 20
+
+
+class Refused(Exception):
+    """The ticket's workflow refused the transition (it is no longer callable)."""
+
+
+async def send(client: Client, workflow_id: str, transition: Transition) -> TicketState:
+    """Run a transition update; a refusal or a finished workflow raises Refused."""
+    handle = client.get_workflow_handle(workflow_id)
+    try:
+        state: TicketState = await handle.execute_update(
+            "transition", transition, result_type=TicketState
+        )
+    except WorkflowUpdateFailedError as err:
+        raise Refused(str(err.cause)) from err
+    except RPCError as err:
+        if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            raise Refused(err.message) from err
+        raise
+    return state
+
+
+def _call(claim: claims.Claim, actor: str) -> Transition:
+    return Transition(
+        action=TicketAction.CALL.value,
+        actor=actor,
+        advisor_id=claim.advisor.id,
+        desk=claim.advisor.desk,
+        advisor_name=claim.advisor.name,
+    )
+
+
+async def _call_claimed(
+    engine: AsyncEngine, client: Client, claim: claims.Claim, actor: str
+) -> TicketState | None:
+    try:
+        return await send(client, claim.workflow_id, _call(claim, actor))
+    except Refused:
+        await claims.release(engine, claim, datetime.now(UTC))
+        return None
+    except BaseException:
+        # Temporal unreachable: give the ticket back rather than strand it.
+        await claims.release(engine, claim, datetime.now(UTC))
+        raise
+
+
+async def call_next(
+    engine: AsyncEngine, client: Client, advisor_id: int, actor: str, *, auto: bool = False
+) -> TicketState | None:
+    """Reserve and call the advisor's best waiting ticket; None when nothing waits."""
+    for _ in range(MAX_ATTEMPTS):
+        claim = await claims.claim_next(engine, advisor_id, datetime.now(UTC), auto=auto)
+        if claim is None:
+            return None
+        state = await _call_claimed(engine, client, claim, actor)
+        if state is not None:
+            return state
+    log.warning("advisor %s: every reserved ticket was refused", advisor_id)
+    return None
+
+
+async def recall(
+    engine: AsyncEngine, client: Client, advisor_id: int, workflow_id: str, actor: str
+) -> TicketState:
+    """Call a no-show back once: the advisor must hold nothing else."""
+    handle_state = await client.get_workflow_handle(workflow_id).query(
+        "state", result_type=TicketState
+    )
+    claim = await claims.claim_specific(
+        engine, advisor_id, handle_state.reference, datetime.now(UTC)
+    )
+    if claim is None:
+        raise Refused("advisor holds another ticket or the ticket is held by someone else")
+    transition = _call(claim, actor).model_copy(update={"action": TicketAction.RECALL.value})
+    try:
+        return await send(client, workflow_id, transition)
+    except BaseException:
+        await claims.release(engine, claim, datetime.now(UTC))
+        raise
+
+
+async def dispatch(
+    engine: AsyncEngine, client: Client, branch_id: int, queues: list[str]
+) -> list[TicketState]:
+    """Give waiting tickets of `queues` to free advisors, least loaded and longest idle first."""
+    called: list[TicketState] = []
+    for advisor_id in await claims.free_advisors(engine, branch_id, queues):
+        state = await call_next(engine, client, advisor_id, "system", auto=True)
+        if state is not None:
+            called.append(state)
+    return called
