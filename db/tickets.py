@@ -268,7 +268,8 @@ _INSERT = (
     " 'customer', NULL FROM ins)"
     " SELECT ins.created_at, ins.created_position - 1 AS ahead,"
     " EXISTS (SELECT 1 FROM advisor a WHERE a.branch_id = :b AND a.active"
-    " AND a.status = 'AVAILABLE' AND a.current_ticket IS NULL AND a.queues @> ARRAY[CAST(:q_free AS varchar)])"
+    " AND a.status = 'AVAILABLE' AND a.current_ticket IS NULL"
+    " AND a.queues @> ARRAY[CAST(:q_free AS varchar)])"
     " AS advisor_free FROM ins"
 )
 
