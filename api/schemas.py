@@ -83,6 +83,7 @@ class TicketResponse(BaseModel):
     estimated_wait_range: WaitRangeOut | None
     created_at: datetime
     expires_at: datetime
+    desk: int | None = None
 
     @classmethod
     def of(cls, view: TicketView) -> TicketResponse:
@@ -99,6 +100,7 @@ class TicketResponse(BaseModel):
             estimated_wait_range=WaitRangeOut(low=wait.low, high=wait.high) if wait else None,
             created_at=view.created_at,
             expires_at=view.expires_at,
+            desk=view.desk,
         )
 
 

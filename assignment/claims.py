@@ -194,3 +194,42 @@ async def free_advisors(engine: AsyncEngine, branch_id: int, queues: list[str]) 
 
 def _day_ago() -> datetime:
     return datetime.now(UTC) - timedelta(hours=24)
+
+
+async def set_status(engine: AsyncEngine, advisor_id: int, status: str, now: datetime) -> Advisor:
+    """An advisor's own AVAILABLE / BREAK / OFFLINE; refused while holding a ticket."""
+    async with engine.begin() as conn:
+        advisor = await get_advisor(conn, advisor_id, lock="FOR UPDATE")
+        if advisor is None:
+            raise AdvisorNotFound(advisor_id)
+        if advisor.current_ticket is not None:
+            return advisor  # BUSY until the held ticket is finished
+        if advisor.status != status:
+            await conn.execute(
+                text(
+                    "UPDATE advisor SET status = :s, status_since = :now,"
+                    " idle_since = CASE WHEN :available THEN :now ELSE idle_since END"
+                    " WHERE id = :a"
+                ),
+                {"s": status, "now": now, "a": advisor_id, "available": status == "AVAILABLE"},
+            )
+        refreshed = await get_advisor(conn, advisor_id)
+    assert refreshed is not None
+    return refreshed
+
+
+async def reserved_but_not_called(engine: AsyncEngine, advisor: Advisor) -> str | None:
+    """The workflow id of a reservation whose CALL never happened (a crash in between)."""
+    if advisor.current_ticket is None:
+        return None
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                text(
+                    "SELECT workflow_id FROM ticket WHERE reference = :r"
+                    " AND status IN ('WAITING', 'NOTIFIED') AND advisor_id = :a"
+                ),
+                {"r": advisor.current_ticket, "a": advisor.id},
+            )
+        ).first()
+    return None if row is None else str(row.workflow_id)

@@ -22,20 +22,24 @@ class Refused(Exception):
     """The ticket's workflow refused the transition (it is no longer callable)."""
 
 
+async def send_raw(client: Client, workflow_id: str, transition: Transition) -> TicketState:
+    """Run a transition update; Temporal's errors pass through untouched."""
+    state: TicketState = await client.get_workflow_handle(workflow_id).execute_update(
+        "transition", transition, result_type=TicketState
+    )
+    return state
+
+
 async def send(client: Client, workflow_id: str, transition: Transition) -> TicketState:
     """Run a transition update; a refusal or a finished workflow raises Refused."""
-    handle = client.get_workflow_handle(workflow_id)
     try:
-        state: TicketState = await handle.execute_update(
-            "transition", transition, result_type=TicketState
-        )
+        return await send_raw(client, workflow_id, transition)
     except WorkflowUpdateFailedError as err:
         raise Refused(str(err.cause)) from err
     except RPCError as err:
         if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
             raise Refused(err.message) from err
         raise
-    return state
 
 
 def _call(claim: claims.Claim, actor: str) -> Transition:
@@ -48,7 +52,7 @@ def _call(claim: claims.Claim, actor: str) -> Transition:
     )
 
 
-async def _call_claimed(
+async def call_claimed(
     engine: AsyncEngine, client: Client, claim: claims.Claim, actor: str
 ) -> TicketState | None:
     try:
@@ -70,7 +74,7 @@ async def call_next(
         claim = await claims.claim_next(engine, advisor_id, datetime.now(UTC), auto=auto)
         if claim is None:
             return None
-        state = await _call_claimed(engine, client, claim, actor)
+        state = await call_claimed(engine, client, claim, actor)
         if state is not None:
             return state
     log.warning("advisor %s: every reserved ticket was refused", advisor_id)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from tests.support.stack import Stack, start_stack, stop_stack
 
@@ -32,3 +33,11 @@ async def api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
 async def sandbox(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=stack.sandbox_url, timeout=30.0) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+async def db(stack: Stack) -> AsyncIterator[AsyncEngine]:
+    """An engine on the stack's database, for arranging data the API cannot create."""
+    engine = create_async_engine(stack.database_url)
+    yield engine
+    await engine.dispose()

@@ -79,6 +79,12 @@ def upgrade() -> None:
     ):
         op.add_column("ticket", column)
     op.create_index("ix_ticket_advisor", "ticket", ["advisor_id", "business_day"])
+    # A transferred ticket keeps its number in its new queue: numbers are unique per branch
+    # and day across queues (prefixes differ), no longer per queue.
+    op.drop_constraint("ux_ticket_number_per_day", "ticket", type_="unique")
+    op.create_unique_constraint(
+        "ux_ticket_number_per_day", "ticket", ["branch_id", "business_day", "number"]
+    )
 
     op.add_column("ticket_event", sa.Column("advisor_id", sa.Integer))
     op.add_column("ticket_event", sa.Column("details", pg.JSONB))
@@ -87,6 +93,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_column("ticket_event", "details")
     op.drop_column("ticket_event", "advisor_id")
+    op.drop_constraint("ux_ticket_number_per_day", "ticket", type_="unique")
+    op.create_unique_constraint(
+        "ux_ticket_number_per_day", "ticket", ["branch_id", "queue", "business_day", "sequence"]
+    )
     op.drop_index("ix_ticket_advisor", "ticket")
     for column in ("transfers", "original_queue", "created_position", "completed_at",
                    "service_started_at", "called_at", "claimed_at", "desk", "advisor_id"):

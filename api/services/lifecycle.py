@@ -1,0 +1,87 @@
+"""Ticket transitions asked through the API: the ticket's workflow decides, we map its answer."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.errors import ApiError
+from api.resources import Resources
+from assignment import dispatcher
+from db import tickets as store
+from workflows.contracts import (
+    ERR_INVALID_TRANSITION,
+    ERR_NOT_ALLOWED,
+    TicketView,
+    Transition,
+    ticket_workflow_id,
+)
+
+TRANSITION_TIMEOUT_SECONDS = 15.0
+
+
+async def current(res: Resources, reference: uuid.UUID) -> TicketView:
+    async with res.engine.connect() as conn:
+        ticket = await store.get_ticket(conn, reference)
+    if ticket is None:
+        raise ApiError(404, f"No ticket with reference {reference}")
+    return ticket
+
+
+def refusal(err: BaseException, status_now: str) -> ApiError:
+    """409 naming the current state for a state-machine refusal; 403 for a wrong actor."""
+    cause = err.cause if isinstance(err, WorkflowUpdateFailedError) else err
+    if isinstance(cause, ApplicationError) and cause.type == ERR_NOT_ALLOWED:
+        return ApiError(403, cause.message)
+    if isinstance(cause, ApplicationError) and cause.type == ERR_INVALID_TRANSITION:
+        state = str(cause.details[0]) if cause.details else status_now
+        return ApiError(409, cause.message, extra={"currentStatus": state})
+    return ApiError(409, f"The ticket is {status_now}", extra={"currentStatus": status_now})
+
+
+async def transition(res: Resources, reference: uuid.UUID, request: Transition) -> TicketView:
+    """Run one transition on the ticket's workflow and answer from the read model."""
+    ticket = await current(res, reference)
+    try:
+        client = await res.temporal.get()
+        async with asyncio.timeout(TRANSITION_TIMEOUT_SECONDS):
+            await dispatcher.send_raw(client, ticket_workflow_id(reference), request)
+    except WorkflowUpdateFailedError as err:
+        raise refusal(err, ticket.status) from None
+    except RPCError as err:
+        if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            # The workflow has finished: the ticket is final.
+            raise refusal(err, (await current(res, reference)).status) from None
+        raise _unavailable() from None
+    except (TimeoutError, OSError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        raise _unavailable() from None
+    return await current(res, reference)
+
+
+def _unavailable() -> ApiError:
+    return ApiError(
+        503, "Ticket service temporarily unavailable; retry", headers={"Retry-After": "2"}
+    )
+
+
+async def recall(res: Resources, reference: uuid.UUID, advisor_id: int, actor: str) -> TicketView:
+    """Re-announce a called ticket, or call a no-show back once (the advisor must be free)."""
+    ticket = await current(res, reference)
+    if ticket.status != "NO_SHOW":
+        return await transition(
+            res, reference, Transition(action="RECALL", actor=actor, advisor_id=advisor_id)
+        )
+    client = await res.temporal.get()
+    try:
+        await dispatcher.recall(
+            res.engine, client, advisor_id, ticket_workflow_id(reference), actor
+        )
+    except dispatcher.Refused as err:
+        raise ApiError(409, str(err), extra={"currentStatus": ticket.status}) from None
+    except WorkflowUpdateFailedError as err:
+        raise refusal(err, ticket.status) from None
+    return await current(res, reference)
