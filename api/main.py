@@ -11,7 +11,15 @@ from api.auth.users import ensure_bootstrap_supervisor
 from api.errors import install_error_handlers
 from api.metrics import MetricsMiddleware
 from api.resources import Resources, TemporalHolder
-from api.routes import actuator, advisor_desk, auth, ticket_actions, tickets
+from api.routes import (
+    actuator,
+    advisor_desk,
+    auth,
+    management,
+    supervision,
+    ticket_actions,
+    tickets,
+)
 from db.engine import make_engine
 from observability.logs import setup_logging
 from settings import Settings, get_settings
@@ -44,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(ticket_actions.router)
     app.include_router(advisor_desk.router)
+    app.include_router(supervision.router)
+    app.include_router(management.router)
     return app
 
 

@@ -60,9 +60,16 @@ async def call_claimed(
     except Refused:
         await claims.release(engine, claim, datetime.now(UTC))
         return None
-    except BaseException:
-        # Temporal unreachable: give the ticket back rather than strand it.
-        await claims.release(engine, claim, datetime.now(UTC))
+    except BaseException as err:
+        # The CALL may or may not have happened: keep the reservation. Sending the same
+        # CALL again is harmless (the workflow answers it idempotently), and the next
+        # call-next or dispatch does so for a reservation left uncalled.
+        log.warning(
+            "CALL of %s for advisor %s unresolved: %s",
+            claim.workflow_id,
+            claim.advisor.id,
+            type(err).__name__,
+        )
         raise
 
 

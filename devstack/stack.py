@@ -247,6 +247,23 @@ async def run_migrations(python: str = sys.executable) -> None:
         raise ServiceError(f"`alembic upgrade head` failed with exit code {code}")
 
 
+async def run_seed(python: str = sys.executable) -> None:
+    """`python -m db.seed`: the demo branch, advisors and users (idempotent, dev only)."""
+    _say("seed: python -m db.seed")
+    proc = await asyncio.create_subprocess_exec(
+        python, "-m", "db.seed", cwd=str(REPO_ROOT), stdin=asyncio.subprocess.DEVNULL
+    )
+    try:
+        code = await proc.wait()
+    except asyncio.CancelledError:
+        with contextlib.suppress(ProcessLookupError):
+            proc.terminate()
+        await proc.wait()
+        raise
+    if code != 0:
+        raise ServiceError(f"`python -m db.seed` failed with exit code {code}")
+
+
 async def _busy_ports(settings: Settings) -> list[str]:
     ports: list[tuple[str, int]] = []
     if temporal_is_local(settings):
@@ -325,6 +342,8 @@ async def run_stack(settings: Settings | None = None, python: str = sys.executab
             supervisor,
         )
         await _race(run_migrations(python), stop, supervisor)
+        if settings.app_env == "dev":
+            await _race(run_seed(python), stop, supervisor)
         (var_dir(settings) / "temporal").mkdir(parents=True, exist_ok=True)
         if not temporal_is_local(settings):
             _say(f"temporal: using {settings.temporal_address}, not starting a dev server")

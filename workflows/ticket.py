@@ -202,13 +202,25 @@ class TicketWorkflow:
     @workflow.update(name="transition")
     async def transition(self, request: Transition) -> TicketState:
         async with self._lock:
+            if self._repeated_call(request):
+                return self.state()
             self._check(request)  # again: an earlier update may have moved the ticket on
             await self._apply(request)
             return self.state()
 
+    def _repeated_call(self, request: Transition) -> bool:
+        """A CALL resent for a reservation already called by the same advisor is a no-op."""
+        return (
+            request.action == TicketAction.CALL
+            and self._status is TicketStatus.CALLED
+            and request.advisor_id is not None
+            and request.advisor_id == self._advisor_id
+        )
+
     @transition.validator
     def _validate(self, request: Transition) -> None:
-        self._check(request)
+        if not self._repeated_call(request):
+            self._check(request)
 
     @workflow.signal(name="near_turn")
     def near_turn(self) -> None:
@@ -266,11 +278,21 @@ class TicketWorkflow:
                 )
 
     async def _apply(self, request: Transition) -> None:
+        """Decide, then record. The new state is visible at once (validators of updates
+        arriving meanwhile see it); the read model follows, retried until written."""
         assert self._status is not None
         action = TicketAction(request.action)
         before = self._status
         after = next_status(before, action, self._recalls)
         now = workflow.now()
+        self._status = after
+        if action in (TicketAction.CALL, TicketAction.RECALL):
+            self._advisor_id, self._desk, self._called_at = request.advisor_id, request.desk, now
+            if before is TicketStatus.NO_SHOW:
+                self._recalls += 1
+        elif action is TicketAction.TRANSFER and request.target_queue:
+            self._queue = request.target_queue
+        self._version += 1
         applied = await workflow.execute_activity(
             APPLY_TRANSITION,
             TransitionRecord(
@@ -290,14 +312,9 @@ class TicketWorkflow:
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=DB_RETRY,
         )
-        self._status = after
         self._queue = applied.queue
         self._no_show_seconds = applied.no_show_seconds
-        if action in (TicketAction.CALL, TicketAction.RECALL):
-            self._advisor_id, self._desk, self._called_at = request.advisor_id, request.desk, now
-            if before is TicketStatus.NO_SHOW:
-                self._recalls += 1
-        elif applied.freed_advisor_id is not None or action is TicketAction.TRANSFER:
+        if applied.freed_advisor_id is not None or action is TicketAction.TRANSFER:
             self._advisor_id, self._desk, self._called_at = None, None, None
         updates = [search.TICKET_STATUS.value_set(after.value)]
         if action is TicketAction.TRANSFER:
