@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,6 +44,9 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_task_queue: str = "ticketero"
     temporal_ui_url: str = "http://127.0.0.1:8233"
+    # "start_then_update" serves Temporal servers without multi-operations (the
+    # time-skipping test server); production keeps the atomic update-with-start.
+    temporal_create_mode: Literal["update_with_start", "start_then_update"] = "update_with_start"
 
     telegram_bot_token: SecretStr = SecretStr("")
     telegram_api_base: str = "https://api.telegram.org"

@@ -122,6 +122,12 @@ class TicketWorkflow:
                 self._near_turn = False
                 await self._internal(TicketAction.NOTIFY, "position within the near-turn threshold")
                 continue
+            if self._lock.locked():
+                # A transition is being recorded; its effects are queued when it ends.
+                await workflow.wait_condition(
+                    lambda: not self._lock.locked() or bool(self._effects) or self._near_turn
+                )
+                continue
             if self._status in _FINAL or (
                 self._status is TicketStatus.NO_SHOW and self._recalls >= 1
             ):
@@ -292,7 +298,6 @@ class TicketWorkflow:
                 self._recalls += 1
         elif action is TicketAction.TRANSFER and request.target_queue:
             self._queue = request.target_queue
-        self._version += 1
         applied = await workflow.execute_activity(
             APPLY_TRANSITION,
             TransitionRecord(

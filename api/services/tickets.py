@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from temporalio.client import (
+    Client,
     WithStartWorkflowOperation,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -22,7 +23,7 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError
 from api.resources import Resources
@@ -104,29 +105,33 @@ async def create_ticket(
         req, reference_for(idempotency_key), res.settings.national_id_key.get_secret_value()
     )
     workflow_id = ticket_workflow_id(new.reference)
-    start = WithStartWorkflowOperation(
-        TicketWorkflow.run,
-        new,
-        id=workflow_id,
-        task_queue=res.settings.temporal_task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        search_attributes=TypedSearchAttributes(
-            [
-                SearchAttributePair(search.BRANCH_OFFICE, new.branch_office),
-                SearchAttributePair(search.QUEUE_NAME, new.queue),
-            ]
-        ),
+    task_queue = res.settings.temporal_task_queue
+    attributes = TypedSearchAttributes(
+        [
+            SearchAttributePair(search.BRANCH_OFFICE, new.branch_office),
+            SearchAttributePair(search.QUEUE_NAME, new.queue),
+        ]
     )
     try:
         client = await res.temporal.get()
         async with asyncio.timeout(CREATE_TIMEOUT_SECONDS):
-            result: CreateResult = await client.execute_update_with_start_workflow(
-                "create",
-                new.fingerprint,
-                start_workflow_operation=start,
-                result_type=CreateResult,
-            )
+            if res.settings.temporal_create_mode == "start_then_update":
+                result = await _start_then_update(client, new, workflow_id, task_queue, attributes)
+            else:
+                result = await client.execute_update_with_start_workflow(
+                    "create",
+                    new.fingerprint,
+                    start_workflow_operation=WithStartWorkflowOperation(
+                        TicketWorkflow.run,
+                        new,
+                        id=workflow_id,
+                        task_queue=task_queue,
+                        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                        search_attributes=attributes,
+                    ),
+                    result_type=CreateResult,
+                )
     except WorkflowUpdateFailedError as err:
         raise _refusal(err) from None
     except WorkflowAlreadyStartedError:
@@ -139,13 +144,43 @@ async def create_ticket(
         RuntimeError,
         WorkflowUpdateRPCTimeoutOrCancelledError,
     ) as err:
-        log.warning("ticket creation unavailable: %s", type(err).__name__)
+        log.warning("ticket creation unavailable: %s %s", type(err).__name__, err)
         raise ApiError(
             503,
             "Ticket service temporarily unavailable; retry with the same Idempotency-Key",
             headers={"Retry-After": "2"},
         ) from None
     return Created(ticket=result.ticket, created=result.created)
+
+
+async def _start_then_update(
+    client: Client,
+    new: NewTicket,
+    workflow_id: str,
+    task_queue: str,
+    attributes: TypedSearchAttributes,
+) -> CreateResult:
+    """Two calls instead of one atomic one; a start lost in between times out harmlessly."""
+    try:
+        handle = await client.start_workflow(
+            TicketWorkflow.run,
+            new,
+            id=workflow_id,
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=attributes,
+        )
+    except WorkflowAlreadyStartedError:
+        handle = client.get_workflow_handle(workflow_id)
+    try:
+        result: CreateResult = await handle.execute_update(
+            "create", new.fingerprint, result_type=CreateResult
+        )
+    except RPCError as err:
+        if err.status is RPCStatusCode.NOT_FOUND:
+            raise WorkflowAlreadyStartedError(workflow_id, "TicketWorkflow") from err
+        raise
+    return result
 
 
 def _refusal(err: WorkflowUpdateFailedError) -> ApiError:

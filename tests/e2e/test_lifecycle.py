@@ -241,3 +241,32 @@ async def test_overdue_caja_ticket_goes_before_fresh_gerencia(
     called, caja, gerencia = await _first_call(api, db, caja_waited_minutes=16)
     assert called == caja["reference"]
     assert await status_of(api, gerencia["reference"]) == "WAITING"
+
+
+def metric(text_body: str, prefix: str) -> float:
+    for line in text_body.splitlines():
+        if line.startswith(prefix):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+async def test_lifecycle_metrics(api: httpx.AsyncClient, db: AsyncEngine) -> None:
+    branch = branch_name()
+    before = (await api.get("/actuator/prometheus")).text
+    served, waiting = await create(api, branch, "EMPRESAS"), await create(api, branch, "EMPRESAS")
+    advisor = await add_advisor(db, api, branch, desk=9, queues=["EMPRESAS"])
+    await api.post("/api/advisors/me/call-next", headers=advisor.headers)
+    await act(api, advisor, served["reference"], "start")
+    await act(api, advisor, served["reference"], "complete")
+    await wait_status(api, waiting["reference"], "CALLED")  # automatic assignment
+
+    after = (await api.get("/actuator/prometheus")).text
+    completed = 'tickets_completed_total{queue="EMPRESAS"}'
+    assert metric(after, completed) - metric(before, completed) == 1
+    waits = 'ticket_wait_seconds_count{queue="EMPRESAS"}'
+    assert metric(after, waits) - metric(before, waits) == 2
+    service = 'ticket_service_seconds_count{queue="EMPRESAS"}'
+    assert metric(after, service) - metric(before, service) == 1
+    assert 'ticket_service_seconds_bucket{le="30.0",queue="EMPRESAS"}' in after
+    assert f'advisors{{branch="{branch}",status="BUSY"}} 1.0' in after
+    assert 'tickets_waiting{branch="' in after

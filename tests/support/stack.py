@@ -13,10 +13,13 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from temporalio.client import Client
+
 from devstack import services
 from devstack.stack import app_process_specs, temporal_spec
 from devstack.supervisor import ProcessSpec, Supervisor
 from tests.support.ports import free_port
+from worker import ensure_search_attributes
 
 REPO = Path(__file__).resolve().parents[2]
 PG = "postgresql+asyncpg://{user}:{user}@127.0.0.1:5432/{db}"
@@ -56,8 +59,18 @@ async def migrate(database_url: str) -> None:
         raise RuntimeError(f"alembic failed:\n{out.decode()}")
 
 
-async def start_stack(log_dir: Path) -> Stack:
-    tag = f"t{os.getpid()}"
+def time_skipping_spec(port: int) -> ProcessSpec:
+    """The time-skipping test server: time runs normally until a test tells it to jump."""
+    return ProcessSpec(
+        name="temporal",
+        argv=[str(Path(sys.executable).parent / "temporal-test-server"), str(port)],
+        ready_port=port,
+        ready_timeout=60.0,
+    )
+
+
+async def start_stack(log_dir: Path, *, time_skipping: bool = False) -> Stack:
+    tag = f"t{os.getpid()}{'ts' if time_skipping else ''}"
     database_url = PG.format(user="ticketero", db=f"ticketero_test_{tag}")
     vhost = f"ticketero_test_{tag}"
     await services.ensure_postgres("127.0.0.1", 5432)
@@ -69,8 +82,16 @@ async def start_stack(log_dir: Path) -> Stack:
 
     supervisor = Supervisor(log_dir=log_dir, echo=False)
     grpc_port, api_port, sandbox_port = free_port(), free_port(), free_port()
-    temporal = temporal_spec(grpc_port, 0, str(log_dir / "temporal.db"), headless=True)
+    if time_skipping:
+        temporal = time_skipping_spec(grpc_port)
+    else:
+        temporal = temporal_spec(grpc_port, 0, str(log_dir / "temporal.db"), headless=True)
     await supervisor.start(temporal)
+    if time_skipping:
+        # The test server starts without our search attributes; the API may use them
+        # before the worker has registered them, so register them first.
+        client = await Client.connect(f"127.0.0.1:{grpc_port}")
+        await ensure_search_attributes(client, "default")
     env = {
         "DATABASE_URL": database_url,
         "RABBITMQ_URL": f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
@@ -83,6 +104,8 @@ async def start_stack(log_dir: Path) -> Stack:
         "LOG_LEVEL": "INFO",
         "VAR_DIR": str(log_dir / "var"),
     }
+    if time_skipping:
+        env["TEMPORAL_CREATE_MODE"] = "start_then_update"
     stack = Stack(
         supervisor=supervisor,
         env=env,
