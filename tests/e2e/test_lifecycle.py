@@ -270,3 +270,22 @@ async def test_lifecycle_metrics(api: httpx.AsyncClient, db: AsyncEngine) -> Non
     assert 'ticket_service_seconds_bucket{le="30.0",queue="EMPRESAS"}' in after
     assert f'advisors{{branch="{branch}",status="BUSY"}} 1.0' in after
     assert 'tickets_waiting{branch="' in after
+
+
+async def test_ticket_coming_within_the_threshold_is_notified(
+    api: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    """Threshold 3: tickets created at positions 1-3 stay WAITING; the 4th and 5th become
+    NOTIFIED once the line ahead of them shrinks."""
+    branch = branch_name()
+    tickets = [await create(api, branch, "PERSONAL_BANKER") for _ in range(5)]
+    advisor = await add_advisor(db, api, branch, desk=7, queues=["PERSONAL_BANKER"])
+    await api.post("/api/advisors/me/call-next", headers=advisor.headers)  # takes #1
+
+    await wait_status(api, tickets[3]["reference"], "NOTIFIED")  # now position 3
+    assert await status_of(api, tickets[4]["reference"]) == "WAITING"  # position 4
+    assert await status_of(api, tickets[1]["reference"]) == "WAITING"  # created inside
+    await act(api, None, tickets[1]["reference"], "cancel")
+    await wait_status(api, tickets[4]["reference"], "NOTIFIED")
+    got = (await api.get(f"/api/tickets/{tickets[4]['reference']}")).json()
+    assert got["position"] == 3
