@@ -18,6 +18,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_NATIONAL_ID_KEY = "dev-only-national-id-key-change-me"
 #: Key signing access tokens when none is configured (dev only).
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"  # noqa: S105 - dev default
+#: Key signing Telegram deep-link payloads when none is configured (dev only).
+DEV_LINK_SECRET = "dev-only-telegram-link-secret"  # noqa: S105 - dev default
 #: Token the sandbox accepts; the real one comes from TELEGRAM_BOT_TOKEN.
 SANDBOX_BOT_TOKEN = "sandbox-token"  # noqa: S105 - not a secret: the sandbox accepts only this
 
@@ -51,6 +53,10 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr = SecretStr("")
     telegram_api_base: str = "https://api.telegram.org"
     telegram_bot_username: str = "TicketeroSandboxBot"
+    telegram_link_secret: SecretStr = SecretStr(DEV_LINK_SECRET)
+    telegram_updates: Literal["polling", "webhook"] = "polling"
+    telegram_webhook_secret: SecretStr = SecretStr("")
+    telegram_timeout_seconds: float = 10.0
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = 8081
 

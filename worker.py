@@ -49,8 +49,8 @@ async def ensure_search_attributes(client: Client, namespace: str) -> None:
 
 def build_worker(client: Client, settings: Settings, publisher: Publisher) -> Worker:
     engine = make_engine(settings)
-    tickets = TicketActivities(engine, settings.default_time_zone)
-    lifecycle = LifecycleActivities(engine, client)
+    tickets = TicketActivities(engine, settings.default_time_zone, publisher)
+    lifecycle = LifecycleActivities(engine, client, publisher)
     notifications = NotificationActivities(engine, publisher)
     return Worker(
         client,
@@ -60,6 +60,7 @@ def build_worker(client: Client, settings: Settings, publisher: Publisher) -> Wo
             tickets.create_ticket,
             lifecycle.apply_transition,
             lifecycle.after_queue_change,
+            lifecycle.link_chat,
             notifications.enqueue_notification,
             notifications.give_up_notification,
         ],

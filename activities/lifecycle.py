@@ -9,12 +9,16 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from activities.publisher import Publisher
 from assignment import dispatcher
 from db import lifecycle, tickets
+from messaging.live import ticket_event_routing_key
 from workflows.contracts import (
     AFTER_CHANGE,
     APPLY_TRANSITION,
+    LINK_CHAT,
     AppliedTransition,
+    LinkRecord,
     QueueChange,
     TransitionRecord,
 )
@@ -23,14 +27,35 @@ log = logging.getLogger("ticketero.activities.lifecycle")
 
 
 class LifecycleActivities:
-    def __init__(self, engine: AsyncEngine, client: Client) -> None:
+    def __init__(self, engine: AsyncEngine, client: Client, publisher: Publisher) -> None:
         self._engine = engine
         self._client = client
+        self._publisher = publisher
 
     @activity.defn(name=APPLY_TRANSITION)
     async def apply_transition(self, rec: TransitionRecord) -> AppliedTransition:
-        """Write the transition to the read model (idempotent by event id)."""
-        return await lifecycle.apply_transition(self._engine, rec)
+        """Write the transition to the read model (idempotent by event id), then tell the
+        branch displays (at least once: a retried activity may repeat the event)."""
+        applied = await lifecycle.apply_transition(self._engine, rec)
+        await self._publisher.publish_event(
+            ticket_event_routing_key(applied.branch_id, rec.action),
+            {
+                "branch": applied.branch_name,
+                "number": applied.number,
+                "queue": applied.queue,
+                "action": rec.action,
+                "status": rec.to_status,
+                "desk": rec.desk,
+                "at": rec.at.isoformat(),
+                "eventId": str(rec.event_id),
+            },
+        )
+        return applied
+
+    @activity.defn(name=LINK_CHAT)
+    async def link_chat(self, rec: LinkRecord) -> None:
+        """Record the customer's chat for the ticket's messages."""
+        await lifecycle.link_chat(self._engine, rec)
 
     @activity.defn(name=AFTER_CHANGE)
     async def after_queue_change(self, change: QueueChange) -> int:

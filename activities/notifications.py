@@ -46,6 +46,10 @@ class NotificationActivities:
             minutes=wait.minutes if wait else 0,
             low=wait.low if wait else 0,
             high=wait.high if wait else 0,
+            status=ticket.status,
+            desk=req.details.get("desk") or (str(ticket.desk) if ticket.desk else ""),
+            advisor=req.details.get("advisor", ""),
+            target_queue=req.details.get("queue", ticket.queue),
         )
         row = await messages.ensure_pending(
             self._engine,

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
+from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractRobustConnection
 
 from messaging.messages import OutboundTelegram
 from messaging.topology import declare_exchange, declare_telegram_queue, telegram_routing_key
+
+log = logging.getLogger("ticketero.publisher")
+EVENT_TIMEOUT = 2.0
 
 
 class Publisher:
@@ -45,6 +51,23 @@ class Publisher:
             mandatory=True,
             timeout=10,
         )
+
+    async def publish_event(self, routing_key: str, body: dict[str, Any]) -> None:
+        """A live event for displays: best effort, so a broker outage never blocks a
+        ticket (displays re-read the state when they reconnect)."""
+        try:
+            exchange = await asyncio.wait_for(self._ensure(), EVENT_TIMEOUT)
+            await exchange.publish(
+                aio_pika.Message(
+                    body=json.dumps(body, default=str).encode(),
+                    content_type="application/json",
+                    type="ticket_event",
+                ),
+                routing_key=routing_key,
+                timeout=EVENT_TIMEOUT,
+            )
+        except Exception as err:
+            log.warning("live event not published: %s", type(err).__name__)
 
     async def close(self) -> None:
         if self._connection is not None:

@@ -33,6 +33,8 @@ def labels(language: str) -> dict[str, Any]:
 def render(kind: str, language: str, **values: Any) -> str:
     """Render `kind` (e.g. TICKET_CREATED) in the ticket's language, Spanish by default."""
     lang = language if language in LANGUAGES else "es"
-    values.setdefault("queue_label", labels(lang)["queue"].get(values.get("queue", ""), ""))
+    queue_labels = labels(lang)["queue"]
+    values.setdefault("queue_label", queue_labels.get(values.get("queue", ""), ""))
+    values.setdefault("target_label", queue_labels.get(values.get("target_queue", ""), ""))
     text = _env().get_template(f"{lang}/{kind.lower()}.html.j2").render(**values).strip()
     return text[:MAX_TELEGRAM_TEXT]

@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 
+from activities.publisher import Publisher
 from db import tickets as store
+from messaging.live import ticket_event_routing_key
 from workflows.contracts import (
     CREATE_TICKET,
     CreateOutcome,
@@ -16,11 +18,30 @@ from workflows.contracts import (
 class TicketActivities:
     """Holds the process's engine; methods are registered on the worker."""
 
-    def __init__(self, engine: AsyncEngine, default_time_zone: str) -> None:
+    def __init__(
+        self, engine: AsyncEngine, default_time_zone: str, publisher: Publisher | None = None
+    ) -> None:
         self._engine = engine
         self._tz = default_time_zone
+        self._publisher = publisher
 
     @activity.defn(name=CREATE_TICKET)
     async def create_ticket(self, new: NewTicket) -> CreateOutcome:
         """Allocate the number and insert the ticket, or report the active ticket blocking it."""
-        return await store.create_ticket(self._engine, new, self._tz)
+        outcome = await store.create_ticket(self._engine, new, self._tz)
+        ticket = outcome.ticket
+        if ticket is not None and self._publisher is not None and outcome.branch_id is not None:
+            await self._publisher.publish_event(
+                ticket_event_routing_key(outcome.branch_id, "CREATE"),
+                {
+                    "branch": ticket.branch_office,
+                    "number": ticket.number,
+                    "queue": ticket.queue,
+                    "action": "CREATE",
+                    "status": ticket.status,
+                    "desk": None,
+                    "at": ticket.created_at.isoformat(),
+                    "eventId": str(ticket.reference),
+                },
+            )
+        return outcome

@@ -9,12 +9,14 @@ from fastapi import FastAPI
 
 from api.auth.users import ensure_bootstrap_supervisor
 from api.errors import install_error_handlers
+from api.live import LiveHub
 from api.metrics import MetricsMiddleware
 from api.resources import Resources, TemporalHolder
 from api.routes import (
     actuator,
     advisor_desk,
     auth,
+    live,
     management,
     supervision,
     ticket_actions,
@@ -33,10 +35,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         setup_logging("api", cfg.log_level, cfg.log_format)
         engine = make_engine(cfg)
         app.state.resources = Resources(settings=cfg, engine=engine, temporal=TemporalHolder(cfg))
+        app.state.live = LiveHub(cfg.rabbitmq_url.get_secret_value(), cfg.rabbitmq_exchange)
         await ensure_bootstrap_supervisor(engine, cfg)
         try:
             yield
         finally:
+            await app.state.live.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -52,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(ticket_actions.router)
     app.include_router(advisor_desk.router)
+    app.include_router(live.router)
     app.include_router(supervision.router)
     app.include_router(management.router)
     return app

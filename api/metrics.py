@@ -25,9 +25,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from db.gauges import Snapshot
 from db.metrics import HISTOGRAMS
 from domain.queues import QueueName
+from workflows.contracts import MESSAGE_KINDS
 
 HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0, 10.0)
-KNOWN_KINDS = ("TICKET_CREATED",)
+KNOWN_KINDS = MESSAGE_KINDS
 KNOWN_REASONS = (
     "rate_limited",
     "server_error",

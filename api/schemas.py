@@ -84,9 +84,11 @@ class TicketResponse(BaseModel):
     created_at: datetime
     expires_at: datetime
     desk: int | None = None
+    telegram_link: str | None = None
+    qr_code_url: str | None = None
 
     @classmethod
-    def of(cls, view: TicketView) -> TicketResponse:
+    def of(cls, view: TicketView, link: str | None = None) -> TicketResponse:
         wait = view.estimated_wait
         return cls(
             reference=view.reference,
@@ -101,6 +103,8 @@ class TicketResponse(BaseModel):
             created_at=view.created_at,
             expires_at=view.expires_at,
             desk=view.desk,
+            telegram_link=link,
+            qr_code_url=f"/api/tickets/{view.reference}/qr.png" if link else None,
         )
 
 

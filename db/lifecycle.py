@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from db.metrics import bump, observe
 from domain.estimate import update_moving_average
 from domain.states import TicketAction, TicketStatus
-from workflows.contracts import AppliedTransition, TransitionRecord
+from workflows.contracts import AppliedTransition, LinkRecord, TransitionRecord
 
 # Actions after which the ticket no longer occupies its advisor.
 _FREES_ADVISOR = {
@@ -47,7 +47,8 @@ async def apply_transition(engine: AsyncEngine, rec: TransitionRecord) -> Applie
             await conn.execute(
                 text(
                     "SELECT t.branch_id, t.queue, t.status, t.advisor_id, t.arrived_at,"
-                    " t.service_started_at FROM ticket t WHERE t.reference = :r FOR UPDATE"
+                    " t.service_started_at, t.number, b.name AS branch_name FROM ticket t"
+                    " JOIN branch b ON b.id = t.branch_id WHERE t.reference = :r FOR UPDATE OF t"
                 ),
                 {"r": rec.reference},
             )
@@ -91,6 +92,8 @@ async def apply_transition(engine: AsyncEngine, rec: TransitionRecord) -> Applie
     changed = _queues_changed(action, row.queue, queue, rec.from_status)
     return AppliedTransition(
         branch_id=row.branch_id,
+        branch_name=row.branch_name,
+        number=row.number,
         queue=queue,
         freed_advisor_id=freed,
         queues_changed=changed,
@@ -181,3 +184,32 @@ async def _learn_service_time(
         ),
         {"v": update_moving_average(current, seconds), "b": branch_id, "q": queue},
     )
+
+
+async def link_chat(engine: AsyncEngine, rec: LinkRecord) -> None:
+    """Point the ticket's messages at the customer's chat (idempotent by event id)."""
+    async with engine.begin() as conn:
+        status = (
+            await conn.execute(
+                text("SELECT status FROM ticket WHERE reference = :r FOR UPDATE"),
+                {"r": rec.reference},
+            )
+        ).scalar_one()
+        fresh = (
+            await conn.execute(
+                text(
+                    "INSERT INTO ticket_event (event_id, ticket_reference, at, action,"
+                    " from_status, to_status, actor, reason) VALUES (:e, :r, :at, 'LINK_CHAT',"
+                    " :s, :s, 'customer:telegram', 'chat linked from the deep link')"
+                    " ON CONFLICT (event_id) DO NOTHING RETURNING id"
+                ),
+                {"e": rec.event_id, "r": rec.reference, "at": rec.at, "s": status},
+            )
+        ).first()
+        if fresh is not None:
+            await conn.execute(
+                text(
+                    "UPDATE ticket SET telegram_chat_id = :c, updated_at = :at WHERE reference = :r"
+                ),
+                {"c": rec.chat_id, "at": rec.at, "r": rec.reference},
+            )

@@ -96,12 +96,13 @@ class TicketOutcome(BaseModel):
 
 
 class NotificationRequest(BaseModel):
-    """Start input of a notification workflow."""
+    """Start input of a notification workflow; `details` fill the template (desk, names)."""
 
     ticket_reference: uuid.UUID
     kind: str
     chat_id: int
     language: str = "es"
+    details: dict[str, str] = Field(default_factory=dict)
 
 
 class EnqueuedNotification(BaseModel):
@@ -170,6 +171,8 @@ class AppliedTransition(BaseModel):
     """Side facts of a recorded transition the workflow needs next."""
 
     branch_id: int
+    branch_name: str = ""
+    number: str = ""
     queue: str
     freed_advisor_id: int | None = None
     queues_changed: list[str] = Field(default_factory=list)
@@ -194,3 +197,41 @@ class QueueChange(BaseModel):
     branch_id: int
     queues: list[str]
     freed_advisor_id: int | None = None
+
+
+# --- notifications and chat linking ----------------------------------------------------
+
+LINK_CHAT = "link_chat"
+PUBLISH_TICKET_EVENT = "publish_ticket_event"
+
+# Message types; each is sent at most once per ticket (its workflow id says so).
+MSG_CREATED = "TICKET_CREATED"
+MSG_TURN_NEAR = "TURN_NEAR"
+MSG_YOUR_TURN = "YOUR_TURN"
+MSG_RECALLED = "RECALLED"
+MSG_CANCELLED = "CANCELLED"
+MSG_NO_SHOW = "NO_SHOW"
+MSG_TRANSFERRED = "TRANSFERRED"
+MESSAGE_KINDS = (
+    MSG_CREATED,
+    MSG_TURN_NEAR,
+    MSG_YOUR_TURN,
+    MSG_RECALLED,
+    MSG_CANCELLED,
+    MSG_NO_SHOW,
+    MSG_TRANSFERRED,
+)
+
+
+class LinkChat(BaseModel):
+    """A customer pressed Start on the ticket's deep link in this chat."""
+
+    chat_id: int
+    language: str | None = None
+
+
+class LinkRecord(BaseModel):
+    reference: uuid.UUID
+    chat_id: int
+    event_id: uuid.UUID
+    at: datetime

@@ -33,10 +33,20 @@ with workflow.unsafe.imports_passed_through():
         ERR_IDEMPOTENCY_MISMATCH,
         ERR_INVALID_TRANSITION,
         ERR_NOT_ALLOWED,
+        LINK_CHAT,
+        MSG_CANCELLED,
+        MSG_CREATED,
+        MSG_NO_SHOW,
+        MSG_RECALLED,
+        MSG_TRANSFERRED,
+        MSG_TURN_NEAR,
+        MSG_YOUR_TURN,
         NOTIFICATION_WORKFLOW,
         AppliedTransition,
         CreateOutcome,
         CreateResult,
+        LinkChat,
+        LinkRecord,
         NewTicket,
         NotificationRequest,
         QueueChange,
@@ -54,6 +64,15 @@ DB_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=5)
 )
 _FINAL = {TicketStatus.COMPLETED, TicketStatus.CANCELLED, TicketStatus.EXPIRED}
+# The customer message each transition produces (when a chat is linked).
+_MESSAGE_FOR = {
+    TicketAction.NOTIFY: MSG_TURN_NEAR,
+    TicketAction.CALL: MSG_YOUR_TURN,
+    TicketAction.RECALL: MSG_RECALLED,
+    TicketAction.CANCEL: MSG_CANCELLED,
+    TicketAction.NO_SHOW: MSG_NO_SHOW,
+    TicketAction.TRANSFER: MSG_TRANSFERRED,
+}
 # Transitions only the advisor holding the ticket may ask for.
 _HOLDER_ONLY = {TicketAction.START, TicketAction.COMPLETE, TicketAction.NO_SHOW}
 
@@ -75,6 +94,11 @@ class TicketWorkflow:
         self._called_at: datetime | None = None
         self._no_show_seconds = 300
         self._effects: list[QueueChange] = []
+        self._chat_id: int | None = new.telegram_chat_id
+        self._language = new.language
+        self._outbox: list[tuple[str, dict[str, str]]] = []
+        self._sent: set[str] = set()
+        self._link_requests: list[LinkChat] = []
         self._near_turn = False
         self._version = 0
         self._lock = asyncio.Lock()
@@ -100,8 +124,8 @@ class TicketWorkflow:
                 search.TICKET_STATUS.value_set(ticket.status),
             ]
         )
-        if ticket.telegram_chat_id is not None:
-            await self._notify("TICKET_CREATED", ticket.telegram_chat_id)
+        if self._chat_id is not None:
+            self._outbox.append((MSG_CREATED, {}))
         await self._live(ticket.expires_at)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return TicketOutcome(reference=new.reference, final_status=str(self._status))
@@ -109,6 +133,13 @@ class TicketWorkflow:
     async def _live(self, expires_at: datetime) -> None:
         """React to effects and deadlines until the ticket is final."""
         while True:
+            if self._outbox:
+                kind, details = self._outbox.pop(0)
+                await self._notify(kind, details)
+                continue
+            if self._link_requests:
+                await self._link(self._link_requests.pop(0))
+                continue
             if self._effects:
                 await workflow.execute_activity(
                     AFTER_CHANGE,
@@ -125,7 +156,11 @@ class TicketWorkflow:
             if self._lock.locked():
                 # A transition is being recorded; its effects are queued when it ends.
                 await workflow.wait_condition(
-                    lambda: not self._lock.locked() or bool(self._effects) or self._near_turn
+                    lambda: (
+                        not self._lock.locked()
+                        or bool(self._effects or self._outbox or self._link_requests)
+                        or self._near_turn
+                    )
                 )
                 continue
             if self._status in _FINAL or (
@@ -149,7 +184,11 @@ class TicketWorkflow:
         seen = self._version
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(
-                lambda: bool(self._effects) or self._near_turn or self._version != seen,
+                lambda: (
+                    bool(self._effects or self._outbox or self._link_requests)
+                    or self._near_turn
+                    or self._version != seen
+                ),
                 timeout=limit,
             )
 
@@ -231,6 +270,10 @@ class TicketWorkflow:
     @workflow.signal(name="near_turn")
     def near_turn(self) -> None:
         self._near_turn = True
+
+    @workflow.signal(name="link_chat")
+    def link_chat(self, request: LinkChat) -> None:
+        self._link_requests.append(request)
 
     @workflow.query(name="state")
     def state(self) -> TicketState:
@@ -325,6 +368,9 @@ class TicketWorkflow:
         if action is TicketAction.TRANSFER:
             updates.append(search.QUEUE_NAME.value_set(applied.queue))
         workflow.upsert_search_attributes(updates)
+        kind = _MESSAGE_FOR.get(action)
+        if kind is not None:
+            self._outbox.append((kind, self._details(action, request, applied.queue)))
         if applied.queues_changed or applied.freed_advisor_id is not None:
             self._effects.append(
                 QueueChange(
@@ -337,17 +383,52 @@ class TicketWorkflow:
 
     # -- notifications ---------------------------------------------------------------------
 
-    async def _notify(self, kind: str, chat_id: int) -> None:
-        """Start the message's own workflow; it outlives this one if need be."""
+    @staticmethod
+    def _details(action: TicketAction, request: Transition, queue: str) -> dict[str, str]:
+        details: dict[str, str] = {}
+        if request.desk is not None:
+            details["desk"] = str(request.desk)
+        if request.advisor_name:
+            details["advisor"] = request.advisor_name.split()[0]
+        if action is TicketAction.TRANSFER:
+            details["queue"] = queue
+        return details
+
+    async def _notify(self, kind: str, details: dict[str, str]) -> None:
+        """Start the message's own workflow (once per type); it outlives this one if need be."""
+        if self._chat_id is None or kind in self._sent:
+            return
+        self._sent.add(kind)
         await workflow.start_child_workflow(
             NOTIFICATION_WORKFLOW,
             NotificationRequest(
                 ticket_reference=self._new.reference,
                 kind=kind,
-                chat_id=chat_id,
-                language=self._new.language,
+                chat_id=self._chat_id,
+                language=self._language,
+                details=details,
             ),
             id=notification_workflow_id(self._new.reference, kind),
             parent_close_policy=workflow.ParentClosePolicy.ABANDON,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
+
+    async def _link(self, request: LinkChat) -> None:
+        """Remember the customer's chat; the first link sends the "ticket created" message."""
+        if self._status not in ACTIVE_STATUSES or request.chat_id == self._chat_id:
+            return
+        await workflow.execute_activity(
+            LINK_CHAT,
+            LinkRecord(
+                reference=self._new.reference,
+                chat_id=request.chat_id,
+                event_id=workflow.uuid4(),
+                at=workflow.now(),
+            ),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=DB_RETRY,
+        )
+        self._chat_id = request.chat_id
+        if request.language in ("es", "en"):
+            self._language = request.language
+        self._outbox.append((MSG_CREATED, {}))

@@ -11,6 +11,7 @@ from api.deps import ResourcesDep
 from api.metrics import tickets_created
 from api.schemas import CreateTicketRequest, PositionResponse, TicketResponse
 from api.services import tickets as service
+from api.services.links import qr_png, telegram_link
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
 
@@ -30,12 +31,25 @@ async def create_ticket(
     else:
         response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"/api/tickets/{outcome.ticket.reference}"
-    return TicketResponse.of(outcome.ticket)
+    return TicketResponse.of(outcome.ticket, telegram_link(res.settings, outcome.ticket.reference))
 
 
 @router.get("/{reference}", response_model=TicketResponse, response_model_by_alias=True)
 async def get_ticket(reference: uuid.UUID, res: ResourcesDep) -> TicketResponse:
-    return TicketResponse.of(await service.get_ticket(res, reference))
+    view = await service.get_ticket(res, reference)
+    return TicketResponse.of(view, telegram_link(res.settings, view.reference))
+
+
+@router.get(
+    "/{reference}/qr.png",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}}},
+)
+async def ticket_qr(reference: uuid.UUID, res: ResourcesDep) -> Response:
+    """QR code of the ticket's Telegram deep link (scan it to follow the turn)."""
+    view = await service.get_ticket(res, reference)
+    png = qr_png(telegram_link(res.settings, view.reference))
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
 
 @router.get("/{number}/position", response_model=PositionResponse, response_model_by_alias=True)

@@ -27,7 +27,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError
 from api.resources import Resources
-from api.schemas import CreateTicketRequest
+from api.schemas import CreateTicketRequest, TicketResponse
 from api.services.identity import national_id_hash
 from db import tickets as store
 from domain.national_id import mask_national_id, mask_phone
@@ -199,10 +199,12 @@ def _refusal(err: WorkflowUpdateFailedError) -> ApiError:
 
 
 def _public(active: object) -> dict[str, object]:
-    from api.schemas import TicketResponse
-
+    """The active ticket without its reference: the reference lets its holder cancel it,
+    and whoever knows a person's national id must not obtain it here."""
     view = TicketView.model_validate(active)
-    return TicketResponse.of(view).model_dump(mode="json", by_alias=True)
+    return TicketResponse.of(view).model_dump(
+        mode="json", by_alias=True, exclude={"reference", "telegram_link", "qr_code_url"}
+    )
 
 
 async def _finished(res: Resources, new: NewTicket) -> TicketView:

@@ -159,8 +159,9 @@ async def test_second_active_ticket_for_same_person_is_409(api: httpx.AsyncClien
     )
     assert second.status_code == 409, second.text
     active = second.json()["activeTicket"]
-    assert active["reference"] == first.json()["reference"]
-    assert active["number"] == "C01"
+    assert active["number"] == "C01" and active["status"] == "WAITING"
+    assert "reference" not in active, "the reference is the ticket holder's capability"
+    assert first.json()["reference"] not in second.text
     assert person not in second.text
     # The refused request consumed no number.
     nxt = await api.post("/api/tickets", json=ticket_body(branch, "EMPRESAS"))

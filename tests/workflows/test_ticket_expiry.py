@@ -64,7 +64,7 @@ async def test_open_ticket_expires_at_end_of_business_day(
     publisher = Publisher(stack.env["RABBITMQ_URL"], "ticketero.events")
     tickets = TicketActivities(engine, "America/Santiago")
     notes = NotificationActivities(engine, publisher)
-    lifecycle = LifecycleActivities(engine, env.client)
+    lifecycle = LifecycleActivities(engine, env.client, publisher)
     new = new_ticket(branch_name())
     async with Worker(
         env.client,

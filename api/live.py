@@ -1,0 +1,70 @@
+"""Fans live ticket events from RabbitMQ out to this process's SSE subscribers, per branch."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import defaultdict
+from collections.abc import AsyncGenerator
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+
+from messaging.live import declare_live_queue
+from messaging.topology import declare_exchange
+
+log = logging.getLogger("ticketero.api.live")
+#: Events kept per slow subscriber before the oldest are dropped.
+BACKLOG = 256
+
+
+class LiveHub:
+    """One broker subscription per API process, shared by all its SSE clients."""
+
+    def __init__(self, url: str, exchange: str) -> None:
+        self._url = url
+        self._exchange = exchange
+        self._connection: AbstractRobustConnection | None = None
+        self._subscribers: dict[str, set[asyncio.Queue[dict[str, Any]]]] = defaultdict(set)
+        self._lock = asyncio.Lock()
+
+    async def connect(self) -> None:
+        async with self._lock:
+            if self._connection is not None:
+                return
+            self._connection = await aio_pika.connect_robust(self._url, timeout=5)
+            channel = await self._connection.channel()
+            exchange = await declare_exchange(channel, self._exchange)
+            queue = await declare_live_queue(channel, exchange)
+            await queue.consume(self._on_message, no_ack=True)
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        try:
+            event: dict[str, Any] = json.loads(message.body)
+        except ValueError:
+            return
+        for queue in self._subscribers.get(str(event.get("branch", "")).lower(), ()):
+            if queue.full():
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    queue.get_nowait()
+            queue.put_nowait(event)
+
+    async def subscribe(self, branch: str) -> AsyncGenerator[dict[str, Any], None]:
+        """Events of one branch, as they happen, until the caller stops iterating."""
+        await self.connect()
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(BACKLOG)
+        key = branch.lower()
+        self._subscribers[key].add(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._subscribers[key].discard(queue)
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
