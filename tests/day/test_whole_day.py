@@ -186,3 +186,44 @@ async def test_a_whole_day(api: httpx.AsyncClient, db: AsyncEngine, clock: Clock
         if e["action"] == "NO_SHOW"
     )
     assert no_show["actor"] == "system"
+
+
+async def timers_started(client: Client, workflow_id: str) -> int:
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    return sum(1 for e in history.events if e.HasField("timer_started_event_attributes"))
+
+
+async def test_telegram_down_longer_than_the_first_retries(
+    day: Stack, api: httpx.AsyncClient, db: AsyncEngine, clock: Clock
+) -> None:
+    """Telegram unreachable across two scheduled retries: the message is delivered once,
+    on the third scheduled attempt (at +30 s, then +60 s), after Telegram returns."""
+    client = await Client.connect(day.temporal_address)
+    async with httpx.AsyncClient(base_url=day.sandbox_url, timeout=30) as sandbox:
+        await sandbox.post("/sandbox/outage", json={"seconds": 3600})
+        try:
+            chat = 7_700_000_000 + int(datetime.now().timestamp()) % 1_000_000
+            made = (
+                await api.post("/api/tickets", json=ticket_body(branch_name(), telegramChatId=chat))
+            ).json()
+            workflow_id = f"notification-{made['reference']}-ticket_created"
+
+            async def waiting_for(n: int) -> bool:
+                return await timers_started(client, workflow_id) >= n
+
+            await eventually(lambda: waiting_for(1), timeout=20, what="the 30 s retry timer")
+            await clock.jump(timedelta(seconds=31))
+            await eventually(lambda: waiting_for(2), timeout=20, what="the 60 s retry timer")
+        finally:
+            await sandbox.delete("/sandbox/outage")
+        assert (await sandbox.get(f"/sandbox/chats/{chat}/messages")).status_code == 404
+        await clock.jump(timedelta(seconds=61))
+
+        async def delivered() -> list[dict[str, Any]] | None:
+            got = await sandbox.get(f"/sandbox/chats/{chat}/messages")
+            return got.json() if got.status_code == 200 and got.json() else None
+
+        messages = await eventually(delivered, timeout=20, what="delivery after the outage")
+    assert len(messages) == 1 and made["number"] in messages[0]["text"]
+    result = await client.get_workflow_handle(workflow_id).result()
+    assert result["state"] == "SENT"

@@ -1,0 +1,81 @@
+"""The messages a customer receives over a whole ticket life: each once, in order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.support.data import branch_name, chat_id, ticket_body
+from tests.support.staff import Staff, add_advisor
+from tests.support.wait import eventually
+
+pytestmark = pytest.mark.e2e
+
+
+async def serve_next(api: httpx.AsyncClient, advisor: Staff) -> str:
+    async def called() -> str | None:
+        me = (await api.get("/api/advisors/me", headers=advisor.headers)).json()
+        held = me["ticket"]
+        if held is None:
+            resp = await api.post("/api/advisors/me/call-next", headers=advisor.headers)
+            held = resp.json().get("ticket") if resp.status_code == 200 else None
+        return str(held["reference"]) if held and held["status"] == "CALLED" else None
+
+    reference = await eventually(called, timeout=15, what="a called ticket")
+    for action in ("start", "complete"):
+        resp = await api.post(f"/api/tickets/{reference}/{action}", headers=advisor.headers)
+        assert resp.status_code == 200, resp.text
+    return reference
+
+
+async def test_created_near_and_your_turn_arrive_once_in_order(
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    branch = branch_name()
+    ahead = [
+        (await api.post("/api/tickets", json=ticket_body(branch, "PERSONAL_BANKER"))).json()
+        for _ in range(4)
+    ]
+    chat = chat_id()
+    mine = (
+        await api.post(
+            "/api/tickets", json=ticket_body(branch, "PERSONAL_BANKER", telegramChatId=chat)
+        )
+    ).json()
+    assert mine["position"] == 5
+    advisor = await add_advisor(db, api, branch, desk=7, queues=["PERSONAL_BANKER"])
+
+    for _ in ahead:
+        await serve_next(api, advisor)
+    served = await serve_next(api, advisor)
+    assert served == mine["reference"]
+
+    async def three() -> list[dict[str, Any]] | None:
+        got = (await sandbox.get(f"/sandbox/chats/{chat}/messages")).json()
+        return got if len(got) >= 3 else None
+
+    messages = await eventually(three, timeout=20, what="three messages in the chat")
+    texts = [m["text"] for m in messages]
+    assert len(texts) == 3, texts
+    assert "Tu turno es el P05" in texts[0]
+    assert "se acerca" in texts[1]
+    assert "módulo 7" in texts[2] and "Asesor" in texts[2]
+    async with db.connect() as conn:
+        rows = (
+            await conn.execute(
+                text(
+                    "SELECT type, state, attempts FROM mensaje WHERE ticket_reference = :r"
+                    " ORDER BY created_at"
+                ),
+                {"r": mine["reference"]},
+            )
+        ).all()
+    assert [(r.type, r.state, r.attempts) for r in rows] == [
+        ("TICKET_CREATED", "SENT", 1),
+        ("TURN_NEAR", "SENT", 1),
+        ("YOUR_TURN", "SENT", 1),
+    ]
