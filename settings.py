@@ -68,6 +68,25 @@ class Settings(BaseSettings):
     default_time_zone: str = "America/Santiago"
     default_language: str = "es"
 
+    # --- operations (backup, maintenance, deploy) ---
+    backup_dir: Path = Path("var/backups")
+    backup_retention_days: int = 30
+    log_dir: Path = Path("var/log")
+    log_retention_days: int = 7
+    disk_alert_percent: float = 80.0
+    error_alert_threshold: int = 10
+    ops_alert_chat_id: int | None = None
+    tls_cert_path: Path | None = None
+    ops_time_zone: str = "America/Santiago"
+    container_engine: Literal["none", "docker"] = "none"
+    docker_bin: str = "docker"
+    compose_file: Path = Path("docker-compose.yml")
+    compose_project: str = "ticketero"
+    deploy_service: str = "api"
+    deploy_image: str = "ticketero-api"
+    deploy_health_url: str = "http://localhost:8080/actuator/health"
+    deploy_health_timeout_seconds: float = 60.0
+
     log_level: str = "INFO"
     log_format: str = Field(default="json", pattern="^(json|text)$")
     var_dir: Path = Path("var")
