@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     deploy_health_url: str = "http://localhost:8080/actuator/health"
     deploy_health_timeout_seconds: float = 60.0
 
+    # --- metrics of the non-API processes (0 disables the endpoint) ---
+    worker_metrics_port: int = 9464
+    worker_sdk_metrics_port: int = 9465
+    bridge_metrics_port: int = 9466
+
     log_level: str = "INFO"
     log_format: str = Field(default="json", pattern="^(json|text)$")
     var_dir: Path = Path("var")

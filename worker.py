@@ -20,9 +20,10 @@ from activities.publisher import Publisher
 from activities.tickets import TicketActivities
 from db.engine import make_engine
 from observability.logs import setup_logging
+from observability.metrics_server import serve_metrics
 from settings import Settings, get_settings
 from workflows import search
-from workflows.client import connect_temporal
+from workflows.client import connect_temporal, metrics_runtime
 from workflows.notification import NotificationWorkflow
 from workflows.ticket import TicketWorkflow
 
@@ -72,7 +73,8 @@ def build_worker(client: Client, settings: Settings, publisher: Publisher) -> Wo
 async def main() -> None:
     settings = get_settings()
     setup_logging("worker", settings.log_level, settings.log_format)
-    client = await connect_temporal(settings)
+    serve_metrics(settings.worker_metrics_port)
+    client = await connect_temporal(settings, metrics_runtime(settings.worker_sdk_metrics_port))
     await ensure_search_attributes(client, settings.temporal_namespace)
     publisher = Publisher(settings.rabbitmq_url.get_secret_value(), settings.rabbitmq_exchange)
     worker = build_worker(client, settings, publisher)

@@ -103,6 +103,9 @@ async def start_stack(log_dir: Path, *, time_skipping: bool = False) -> Stack:
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "INFO",
         "VAR_DIR": str(log_dir / "var"),
+        "WORKER_METRICS_PORT": str(free_port()),
+        "WORKER_SDK_METRICS_PORT": str(free_port()),
+        "BRIDGE_METRICS_PORT": str(free_port()),
     }
     if time_skipping:
         env["TEMPORAL_CREATE_MODE"] = "start_then_update"
