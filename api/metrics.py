@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from prometheus_client import REGISTRY, Counter, Histogram
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -45,6 +45,10 @@ http_requests = Histogram(
     buckets=HTTP_BUCKETS,
 )
 tickets_created = Counter("tickets_created", "Tickets created, by queue", ["queue"])
+db_pool_size = Gauge(
+    "ticketero_db_pool_size", "Connections this process may hold (pool + overflow)"
+)
+db_pool_checked_out = Gauge("ticketero_db_pool_checked_out", "Connections in use now")
 for _q in QueueName:
     tickets_created.labels(queue=_q.value)
 
@@ -136,10 +140,32 @@ class DatabaseCollector(Collector):
         for branch, queue, n in self.snapshot.waiting:
             waiting.add_metric([branch, queue], n)
         yield waiting
+        oldest = GaugeMetricFamily(
+            "tickets_oldest_wait_seconds",
+            "How long the oldest waiting ticket has waited",
+            labels=["branch", "queue"],
+        )
+        for branch, queue, seconds in self.snapshot.oldest_wait:
+            oldest.add_metric([branch, queue], seconds)
+        yield oldest
         advisors = GaugeMetricFamily("advisors", "Advisors by status", labels=["branch", "status"])
         for branch, status, n in self.snapshot.advisors:
             advisors.add_metric([branch, status], n)
         yield advisors
+        last = GaugeMetricFamily(
+            "ops_last_success_timestamp_seconds",
+            "When each kind of operation last completed",
+            labels=["kind"],
+        )
+        for kind, stamp in self.snapshot.ops_last_success:
+            last.add_metric([kind], stamp)
+        yield last
+        runs = CounterMetricFamily(
+            "ops_runs", "Operations runs by kind and outcome", labels=["kind", "outcome"]
+        )
+        for kind, outcome, n in self.snapshot.ops_runs:
+            runs.add_metric([kind, outcome], n)
+        yield runs
 
 
 def _histogram(

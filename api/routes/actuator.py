@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from api.deps import ResourcesDep
-from api.metrics import database_collector
+from api.metrics import database_collector, db_pool_checked_out, db_pool_size
 from api.services.health import health
 from db.gauges import Snapshot, snapshot
 
@@ -70,6 +70,9 @@ async def info(res: ResourcesDep) -> dict[str, Any]:
 
 @router.get("/prometheus")
 async def prometheus(res: ResourcesDep) -> Response:
+    pool = res.engine.pool
+    db_pool_size.set(res.settings.db_pool_size + res.settings.db_max_overflow)
+    db_pool_checked_out.set(getattr(pool, "checkedout", lambda: 0)())
     try:
         database_collector.snapshot = await snapshot(res.engine)
     except Exception:
