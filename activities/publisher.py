@@ -25,6 +25,7 @@ class Publisher:
         self._exchange_name = exchange
         self._connection: AbstractRobustConnection | None = None
         self._exchange: AbstractExchange | None = None
+        self._events: AbstractExchange | None = None
         self._lock = asyncio.Lock()
 
     async def _ensure(self) -> AbstractExchange:
@@ -34,6 +35,10 @@ class Publisher:
                 channel = await self._connection.channel(publisher_confirms=True)
                 exchange = await declare_exchange(channel, self._exchange_name)
                 await declare_telegram_queue(channel, exchange)
+                # Display events need no confirmation round trip: a channel without confirms.
+                self._events = await declare_exchange(
+                    await self._connection.channel(publisher_confirms=False), self._exchange_name
+                )
                 self._exchange = exchange
             return self._exchange
 
@@ -56,8 +61,9 @@ class Publisher:
         """A live event for displays: best effort, so a broker outage never blocks a
         ticket (displays re-read the state when they reconnect)."""
         try:
-            exchange = await asyncio.wait_for(self._ensure(), EVENT_TIMEOUT)
-            await exchange.publish(
+            await asyncio.wait_for(self._ensure(), EVENT_TIMEOUT)
+            assert self._events is not None
+            await self._events.publish(
                 aio_pika.Message(
                     body=json.dumps(body, default=str).encode(),
                     content_type="application/json",
@@ -74,3 +80,4 @@ class Publisher:
             await self._connection.close()
         self._connection = None
         self._exchange = None
+        self._events = None
