@@ -8,12 +8,12 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 INSTALLED := $(VENV)/.installed
 # Everything mypy checks (ruff checks the whole tree).
-PY_PACKAGES := api workflows activities domain db bridge messaging observability assignment telegram_sandbox devstack worker.py settings.py
+PY_PACKAGES := api workflows activities domain db bridge messaging observability assignment ops cli telegram_sandbox devstack worker.py settings.py
 PYTEST_ARGS ?=
 PIP := $(PY) -m pip --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help install lock services migrate run test lint bench clean
+.PHONY: help install lock services migrate run test lint bench clean tools
 
 help: ## list the targets
 	@echo "Ticketero: make <target>"
@@ -39,13 +39,25 @@ migrate: services ## apply the database migrations (alembic upgrade head)
 run: install ## run the whole stack in the foreground (Ctrl-C stops it)
 	exec $(PY) -m devstack run
 
-test: install services lint ## lint, then the whole test suite (PYTEST_ARGS=... to narrow)
+test: install services tools lint ## lint, then the whole test suite (PYTEST_ARGS=... to narrow)
 	$(PY) scripts/run_pytest.py $(PYTEST_ARGS)
 
 lint: install ## ruff check, ruff format --check, mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy $(PY_PACKAGES)
+
+# Debian packages the observability/deployment tests use: prometheus (with promtool)
+# and docker-compose v1 (validates compose files without a container engine).
+tools: ## install prometheus/promtool and docker-compose (Debian packages) when missing
+	@missing=""; \
+	command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || missing="$$missing prometheus"; \
+	command -v docker-compose >/dev/null 2>&1 || missing="$$missing docker-compose"; \
+	if [ -n "$$missing" ]; then \
+		echo "tools: installing$$missing"; \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
 
 bench: install ## run the benchmarks
 	$(PY) -m bench

@@ -21,6 +21,7 @@ from activities.tickets import TicketActivities
 from db.engine import make_engine
 from observability.logs import setup_logging
 from observability.metrics_server import serve_metrics
+from ops.worker import start_ops_worker
 from settings import Settings, get_settings
 from workflows import search
 from workflows.client import connect_temporal, metrics_runtime
@@ -78,12 +79,13 @@ async def main() -> None:
     await ensure_search_attributes(client, settings.temporal_namespace)
     publisher = Publisher(settings.rabbitmq_url.get_secret_value(), settings.rabbitmq_exchange)
     worker = build_worker(client, settings, publisher)
+    ops_worker = await start_ops_worker(client, settings)  # schedules registered here
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     log.info("worker polling task queue %s", settings.temporal_task_queue)
-    async with worker:
+    async with worker, ops_worker:
         await stop.wait()
         log.info("worker stopping: finishing in-flight tasks")
     await publisher.close()

@@ -9,6 +9,7 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from activities.maintenance_mode import ensure_writable
 from activities.publisher import Publisher
 from assignment import dispatcher
 from db import lifecycle, tickets
@@ -36,6 +37,7 @@ class LifecycleActivities:
     async def apply_transition(self, rec: TransitionRecord) -> AppliedTransition:
         """Write the transition to the read model (idempotent by event id), then tell the
         branch displays (at least once: a retried activity may repeat the event)."""
+        await ensure_writable(self._engine)
         applied = await lifecycle.apply_transition(self._engine, rec)
         await self._publisher.publish_event(
             ticket_event_routing_key(applied.branch_id, rec.action),
@@ -55,6 +57,7 @@ class LifecycleActivities:
     @activity.defn(name=LINK_CHAT)
     async def link_chat(self, rec: LinkRecord) -> None:
         """Record the customer's chat for the ticket's messages."""
+        await ensure_writable(self._engine)
         await lifecycle.link_chat(self._engine, rec)
 
     @activity.defn(name=AFTER_CHANGE)
@@ -65,6 +68,7 @@ class LifecycleActivities:
         refused CALL is released, and a near-turn signal to a ticket that is no
         longer WAITING is ignored by its workflow.
         """
+        await ensure_writable(self._engine)
         called = 0
         if change.freed_advisor_id is not None:
             state = await dispatcher.call_next(

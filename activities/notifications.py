@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.maintenance_mode import ensure_writable
 from activities.publisher import Publisher
 from activities.texts import render
 from db import messages, tickets
@@ -30,6 +31,7 @@ class NotificationActivities:
     @activity.defn(name=ENQUEUE_NOTIFICATION)
     async def enqueue_notification(self, req: NotificationRequest) -> EnqueuedNotification:
         """Write the `mensaje` row once (text frozen at first render) and publish it, confirmed."""
+        await ensure_writable(self._engine)
         async with self._engine.connect() as conn:
             ticket = await tickets.get_ticket(conn, req.ticket_reference)
         if ticket is None:
@@ -77,4 +79,5 @@ class NotificationActivities:
     @activity.defn(name=GIVE_UP_NOTIFICATION)
     async def give_up_notification(self, req: GiveUpRequest) -> bool:
         """Mark the message FAILED once retries are exhausted."""
+        await ensure_writable(self._engine)
         return await messages.give_up(self._engine, req.message_id, req.kind, req.error)

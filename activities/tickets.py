@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 
+from activities.maintenance_mode import ensure_writable
 from activities.publisher import Publisher
 from db import tickets as store
 from messaging.live import ticket_event_routing_key
@@ -28,6 +29,7 @@ class TicketActivities:
     @activity.defn(name=CREATE_TICKET)
     async def create_ticket(self, new: NewTicket) -> CreateOutcome:
         """Allocate the number and insert the ticket, or report the active ticket blocking it."""
+        await ensure_writable(self._engine)
         outcome = await store.create_ticket(self._engine, new, self._tz)
         ticket = outcome.ticket
         if ticket is not None and self._publisher is not None and outcome.branch_id is not None:

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from api.auth.users import ensure_bootstrap_supervisor
 from api.errors import install_error_handlers
 from api.live import LiveHub
+from api.maintenance import MaintenanceMiddleware
 from api.metrics import MetricsMiddleware
 from api.resources import Resources, TemporalHolder
 from api.routes import (
@@ -18,7 +19,9 @@ from api.routes import (
     auth,
     live,
     management,
+    operations,
     supervision,
+    telegram_webhook,
     ticket_actions,
     tickets,
 )
@@ -49,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Queue tickets for bank branches. Customer text is Spanish (Chile).",
         lifespan=lifespan,
     )
+    # Operators must reach their tools while the application is in maintenance.
+    app.add_middleware(MaintenanceMiddleware, exempt_prefixes=("/api/auth/", "/api/operations/"))
     app.add_middleware(MetricsMiddleware)
     install_error_handlers(app)
     app.include_router(tickets.router)
@@ -59,6 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(live.router)
     app.include_router(supervision.router)
     app.include_router(management.router)
+    app.include_router(operations.router)
+    app.include_router(telegram_webhook.router)
     return app
 
 

@@ -23,7 +23,5 @@ def metrics_runtime(port: int) -> Runtime | None:
     if port <= 0:
         return None
     return Runtime(
-        telemetry=TelemetryConfig(
-            metrics=PrometheusConfig(bind_address=f"0.0.0.0:{port}")
-        )
+        telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"0.0.0.0:{port}"))
     )

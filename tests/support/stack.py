@@ -103,6 +103,8 @@ async def start_stack(log_dir: Path, *, time_skipping: bool = False) -> Stack:
         "LOG_FORMAT": "json",
         "LOG_LEVEL": "INFO",
         "VAR_DIR": str(log_dir / "var"),
+        "BACKUP_DIR": str(log_dir / "backups"),
+        "LOG_DIR": str(log_dir / "logs"),
         "WORKER_METRICS_PORT": str(free_port()),
         "WORKER_SDK_METRICS_PORT": str(free_port()),
         "BRIDGE_METRICS_PORT": str(free_port()),

@@ -1,0 +1,1 @@
+"""`ticketero`: the operator CLI (backups, restores, maintenance, deploys, checks)."""

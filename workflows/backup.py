@@ -1,0 +1,205 @@
+"""BackupWorkflow: dump, verify, prune; plus the step helpers every ops workflow shares.
+
+The archive name is decided here, once, from workflow.now(): a retried or resumed
+dump activity gets the same name and finds its own finished archive instead of
+making a second one. A failed backup stores its report and then fails the run, so
+the schedule's pause_on_failure stops further attempts until an operator looks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from ops.contracts import (
+        BACKUP_DUMP,
+        BACKUP_RETENTION,
+        BACKUP_VERIFY,
+        REPORT_NOTIFY,
+        REPORT_STORE,
+        ArchiveRef,
+        DumpJob,
+        Variant,
+        backup_file_name,
+    )
+    from workflows.ops_contracts import BACKUP_WORKFLOW, BackupRequest, OpsReport, Step
+
+T = TypeVar("T")
+
+#: Errors no retry can fix (bad name, corrupt archive, chat refusing the alert).
+FINAL_ERRORS = ["BackupRefused", "BackupCorrupt", "AlertRefused"]
+#: Long steps heartbeat every 2 s; a silent worker is given up on after this.
+HEARTBEAT_TIMEOUT = timedelta(seconds=10)
+
+
+@dataclass(frozen=True)
+class StepOptions:
+    """Timeouts and retries of one kind of step."""
+
+    start_to_close: timedelta
+    retry: RetryPolicy
+    heartbeat: timedelta | None = None
+    schedule_to_close: timedelta | None = None
+
+
+LONG_STEP = StepOptions(
+    start_to_close=timedelta(hours=6),
+    heartbeat=HEARTBEAT_TIMEOUT,
+    retry=RetryPolicy(
+        initial_interval=timedelta(seconds=5),
+        maximum_interval=timedelta(minutes=1),
+        maximum_attempts=10,
+        non_retryable_error_types=FINAL_ERRORS,
+    ),
+)
+SHORT_STEP = StepOptions(
+    start_to_close=timedelta(minutes=10),
+    retry=RetryPolicy(
+        initial_interval=timedelta(seconds=2),
+        maximum_interval=timedelta(seconds=30),
+        maximum_attempts=3,
+        non_retryable_error_types=FINAL_ERRORS,
+    ),
+)
+#: Bookkeeping that must happen (report, maintenance switch off): retried for an hour.
+MUST_RUN = StepOptions(
+    start_to_close=timedelta(minutes=1),
+    schedule_to_close=timedelta(hours=1),
+    retry=RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        maximum_interval=timedelta(seconds=30),
+        non_retryable_error_types=FINAL_ERRORS,
+    ),
+)
+
+
+async def call(activity: str, *args: Any, result_type: type[T], options: StepOptions) -> T:
+    """Execute an activity by name with one of the option sets above."""
+    result: T = await workflow.execute_activity(
+        activity,
+        args=list(args),
+        result_type=result_type,
+        start_to_close_timeout=options.start_to_close,
+        schedule_to_close_timeout=options.schedule_to_close,
+        heartbeat_timeout=options.heartbeat,
+        retry_policy=options.retry,
+    )
+    return result
+
+
+def stamp(moment: datetime) -> str:
+    """YYYYMMDD_HHMMSS in UTC: sortable, and never repeated by a DST change."""
+    return moment.strftime("%Y%m%d_%H%M%S")
+
+
+def error_text(err: BaseException) -> str:
+    """The innermost message of an activity/child failure (what went wrong, not where)."""
+    cause: BaseException | None = err
+    while cause is not None and cause.__cause__ is not None:
+        cause = cause.__cause__
+    return str(cause or err)[:1000]
+
+
+async def run_step(
+    name: str,
+    activity: str,
+    *args: Any,
+    options: StepOptions = SHORT_STEP,
+) -> Step:
+    """Run one step's activity; a failure (after its retries) becomes a failed Step."""
+    started = workflow.now()
+    try:
+        step = await call(activity, *args, result_type=Step, options=options)
+    except ActivityError as err:
+        return Step(
+            name=name,
+            outcome="failed",
+            detail=error_text(err),
+            started_at=started,
+            finished_at=workflow.now(),
+        )
+    if step.name != name:
+        step = step.model_copy(update={"name": name})
+    return step
+
+
+def outcome_of(steps: Sequence[Step]) -> str:
+    outcomes = {s.outcome for s in steps}
+    if "failed" in outcomes:
+        return "failed"
+    return "alert" if "alert" in outcomes else "ok"
+
+
+async def finish(report: OpsReport) -> OpsReport:
+    """Store the report (ops_run), then alert the operators when it is not plain ok."""
+    await call(REPORT_STORE, report, result_type=bool, options=MUST_RUN)
+    if report.outcome != "ok":
+        try:
+            await call(REPORT_NOTIFY, report, result_type=Step, options=SHORT_STEP)
+        except ActivityError as err:
+            workflow.logger.warning("ops alert not delivered: %s", error_text(err))
+    return report
+
+
+async def take_backup(
+    variant: Variant, *, safety: bool = False, label: str = ""
+) -> tuple[list[Step], str | None]:
+    """Dump and verify one archive; returns the steps and the file name (None if failed)."""
+    name = backup_file_name(stamp(workflow.now()), variant, safety=safety)
+    dump = await run_step(
+        f"{label}dump", BACKUP_DUMP, DumpJob(file_name=name, variant=variant), options=LONG_STEP
+    )
+    if dump.outcome != "ok":
+        return [dump], None
+    verify = await run_step(
+        f"{label}verify", BACKUP_VERIFY, ArchiveRef(file_name=name), options=LONG_STEP
+    )
+    return [dump, verify], name if verify.outcome == "ok" else None
+
+
+@workflow.defn(name=BACKUP_WORKFLOW)
+class BackupWorkflow:
+    @workflow.run
+    async def run(self, req: BackupRequest) -> OpsReport:
+        started = workflow.now()
+        steps, file_name = await take_backup(req.variant)
+        if file_name is not None:
+            pruned = await run_step("retention", BACKUP_RETENTION)
+            if pruned.outcome == "failed":  # the backup is good; the folder needs a look
+                pruned = pruned.model_copy(update={"outcome": "alert"})
+            steps.append(pruned)
+        outcome = outcome_of(steps)
+        dump_figures = steps[0].figures
+        if file_name is None:
+            summary = f"backup failed ({req.reason}): {steps[-1].detail}"
+        else:
+            summary = (
+                f"backup {file_name} ({dump_figures.get('bytes', '?')} bytes, {req.variant},"
+                f" {req.reason}) verified"
+            )
+            if len(steps) > 2:
+                summary += f"; {len(steps[2].figures.get('deleted', []))} old file(s) pruned"
+        report = await finish(
+            OpsReport.model_validate(
+                {
+                    "kind": "backup",
+                    "workflow_id": workflow.info().workflow_id,
+                    "outcome": outcome,
+                    "summary": summary,
+                    "steps": steps,
+                    "started_at": started,
+                    "finished_at": workflow.now(),
+                }
+            )
+        )
+        if file_name is None:
+            # Fail the run (after storing the report): schedules pause on failure.
+            raise ApplicationError(summary, report, type="BackupFailed", non_retryable=True)
+        return report
