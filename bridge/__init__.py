@@ -1,1 +1,8 @@
-"""RabbitMQ-to-Telegram bridge: consumes notifications and calls the Bot API over HTTP."""
+"""RabbitMQ-to-Telegram bridge: consumes notifications and calls the Bot API over HTTP.
+
+Modules: `service` (process wiring and shutdown), `notifications` (one broker
+message → at most one delivery, recorded and reported), `delivery` (inline
+retries), `limiter` (Telegram's flood limits), `telegram` (Bot API client and
+answer classification), `polling` / `webhook` (how updates arrive), `updates`
+and `commands` (the bot's conversation), `confirmations` (pending /cancelar).
+"""

@@ -21,28 +21,38 @@ log = logging.getLogger("ticketero.bridge")
 async def main() -> None:
     settings = get_settings()
     setup_logging("bridge", settings.log_level, settings.log_format)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     engine = make_engine(settings, pool_size=5)
-    temporal = await connect_temporal(settings)
-    async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0)) as http:
-        bridge = Bridge(
-            rabbitmq_url=settings.rabbitmq_url.get_secret_value(),
-            exchange=settings.rabbitmq_exchange,
-            engine=engine,
-            telegram=TelegramClient(settings.telegram_base, settings.telegram_token, http),
-            temporal=temporal,
-        )
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await bridge.start()
-        log.info(
-            "bridge delivering to %s", "sandbox" if settings.sandbox_mode else "api.telegram.org"
-        )
-        await stop.wait()
-        log.info("bridge stopping: finishing in-flight messages")
-        await bridge.stop()
-    await engine.dispose()
+    timeout = httpx.Timeout(settings.telegram_timeout_seconds, connect=5.0)
+    try:
+        temporal = await connect_temporal(settings)
+        async with httpx.AsyncClient(timeout=timeout) as http:
+            bridge = Bridge(
+                settings=settings,
+                engine=engine,
+                telegram=TelegramClient(settings.telegram_base, settings.telegram_token, http),
+                temporal=temporal,
+            )
+            starting = asyncio.create_task(bridge.start())
+            stopped = asyncio.create_task(stop.wait())
+            await asyncio.wait({starting, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if starting.done():
+                starting.result()  # a failed start ends the process with its error
+                log.info(
+                    "bridge delivering to %s",
+                    "sandbox" if settings.sandbox_mode else "api.telegram.org",
+                )
+                await stopped
+            else:
+                starting.cancel()
+            log.info("bridge stopping: finishing in-flight messages")
+            await bridge.stop()
+            log.info("bridge stopped")
+    finally:
+        await engine.dispose()
 
 
 if __name__ == "__main__":

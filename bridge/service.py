@@ -1,161 +1,180 @@
-"""Consumes the Telegram queue; each message is sent at most once per de-duplication record.
+"""The bridge process: consumes notifications (and webhook updates), polls updates.
 
-Per message: skip it if the `mensaje` row is already final (a redelivery), call
-sendMessage, record the outcome in PostgreSQL, report it to the message's
-workflow (which owns the retry schedule), and only then ack.
+One robust AMQP connection (it reconnects and re-consumes by itself), one
+shared send limiter for notifications and bot replies. Stopping follows the
+supervisor's 10 s budget: stop taking work, give in-flight messages a few
+seconds, cancel what is still waiting (unacked messages go back to the queue),
+let already-sent messages finish recording, close.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
-from typing import TypeVar
 
 import aio_pika
-import httpx
-from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
-from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustConnection
+from aio_pika.exceptions import AMQPConnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 
-from bridge.telegram import Permanent, RetryLater, Sent, TelegramClient
-from db import messages
-from messaging.messages import OutboundTelegram
-from messaging.topology import declare_exchange, declare_telegram_queue
-from workflows.contracts import DeliveryReport
+from bridge.commands import BotCommands
+from bridge.delivery import Deliverer
+from bridge.limiter import SendLimiter
+from bridge.notifications import NotificationHandler, Reporter
+from bridge.polling import Poller
+from bridge.retry import retrying
+from bridge.telegram import Failure, Sent, TelegramClient
+from bridge.updates import UpdateHandler
+from bridge.webhook import register_webhook, update_consumer, webhook_url
+from db.chats import count_reply_error
+from messaging.topology import (
+    LEGACY_TELEGRAM_QUEUE,
+    declare_exchange,
+    declare_telegram_queue,
+    declare_updates_queue,
+    retire_legacy_queue,
+)
+from settings import Settings
 
 log = logging.getLogger("ticketero.bridge")
 PREFETCH = 32
-T = TypeVar("T")
-BACKOFF_MAX = 5.0
+RECONNECT_SECONDS = 1.0
+# Stop budget (the supervisor kills at 10 s): 1 s cancel + 4.5 s in flight + 2 s + 1 s close.
+INFLIGHT_GRACE = 4.0
+POLLER_GRACE = 3.0
+FINISH_GRACE = 2.0
+Handler = Callable[[AbstractIncomingMessage], Awaitable[None]]
 
 
 class Bridge:
     def __init__(
         self,
         *,
-        rabbitmq_url: str,
-        exchange: str,
+        settings: Settings,
         engine: AsyncEngine,
         telegram: TelegramClient,
         temporal: Client,
+        limiter: SendLimiter | None = None,
     ) -> None:
-        self._url = rabbitmq_url
-        self._exchange = exchange
+        self._settings = settings
         self._engine = engine
         self._telegram = telegram
-        self._temporal = temporal
+        self._deliverer = Deliverer(telegram, limiter or SendLimiter())
+        self._notifications = NotificationHandler(engine, self._deliverer, Reporter(temporal))
+        commands = BotCommands(
+            engine=engine,
+            temporal=temporal,
+            reply=self._reply,
+            link_key=settings.telegram_link_secret.get_secret_value().encode(),
+            bot_username=settings.telegram_bot_username,
+        )
+        self._updates = UpdateHandler(commands.on_message)
+        self._poller: Poller | None = None
+        self._webhook: asyncio.Task[None] | None = None
         self._connection: AbstractRobustConnection | None = None
-        self._inflight: set[asyncio.Task[None]] = set()
-        self._consumer_tag: str | None = None
+        self._consumers: list[tuple[AbstractQueue, str]] = []
+        self._inflight: set[asyncio.Task[object]] = set()
 
     async def start(self) -> None:
-        self._connection = await aio_pika.connect_robust(self._url, timeout=10)
+        self._connection = await self._connect()
         channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=PREFETCH)
-        exchange = await declare_exchange(channel, self._exchange)
-        self._queue = await declare_telegram_queue(channel, exchange)
-        self._consumer_tag = await self._queue.consume(self._on_message)
-        log.info("bridge consuming %s", self._queue.name)
-
-    async def stop(self, grace: float = 10.0) -> None:
-        """Stop taking messages, let in-flight ones finish, then close (unacked ones return)."""
-        if self._consumer_tag is not None:
-            await self._queue.cancel(self._consumer_tag)
-            self._consumer_tag = None
-        if self._inflight:
-            await asyncio.wait(self._inflight, timeout=grace)
-        if self._connection is not None:
-            await self._connection.close()
-
-    async def _on_message(self, message: AbstractIncomingMessage) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._inflight.add(task)
-        try:
-            await self._handle(message)
-        finally:
-            if task is not None:
-                self._inflight.discard(task)
-
-    async def _handle(self, message: AbstractIncomingMessage) -> None:
-        try:
-            out = OutboundTelegram.model_validate_json(message.body)
-        except ValidationError:
-            log.error("dropping malformed message %s", message.message_id)
-            await message.reject(requeue=False)
-            return
-        state = await _retrying(lambda: messages.state_of(self._engine, out.message_id))
-        if state != "PENDING":
-            log.info("skipping message already %s", state, extra={"message_id": out.message_id})
-            await message.ack()
-            return
-        result = await self._telegram.send_message(out.chat_id, out.text, out.parse_mode)
-        now = datetime.now(UTC)
-        if isinstance(result, Sent):
-            latency = (now - out.ticket_created_at).total_seconds()
-            await _retrying(
-                lambda: messages.mark_sent(
-                    self._engine, out.message_id, out.kind, result.message_id, now, latency
-                )
-            )
-            report = DeliveryReport(
-                message_id=out.message_id, outcome="SENT", telegram_message_id=result.message_id
-            )
+        exchange = await declare_exchange(channel, self._settings.rabbitmq_exchange)
+        queue = await declare_telegram_queue(channel, exchange)
+        await self._consume(queue, self._notifications.handle)
+        left = await retire_legacy_queue(self._connection, self._settings.rabbitmq_exchange)
+        if left:
+            log.info("draining %d messages from the legacy queue", left)
+            legacy = await channel.declare_queue(LEGACY_TELEGRAM_QUEUE, durable=True)
+            await self._consume(legacy, self._notifications.handle)
+        if self._settings.telegram_updates == "webhook":
+            secret = self._settings.telegram_webhook_secret.get_secret_value()
+            if not secret:
+                raise RuntimeError("TELEGRAM_UPDATES=webhook needs TELEGRAM_WEBHOOK_SECRET")
+            updates = await declare_updates_queue(channel, exchange)
+            await self._consume(updates, update_consumer(self._updates.handle))
+            url = webhook_url(self._settings.public_base_url)
+            self._webhook = asyncio.create_task(register_webhook(self._telegram, url, secret))
         else:
-            final = isinstance(result, Permanent)
-            await _retrying(
-                lambda: messages.mark_attempt_failed(
-                    self._engine, out.message_id, result.reason, result.detail, final=final
-                )
+            self._poller = Poller(
+                self._telegram,
+                self._updates.handle,
+                request_timeout=self._settings.telegram_timeout_seconds,
             )
-            report = DeliveryReport(
-                message_id=out.message_id,
-                outcome="FAILED" if final else "RETRY",
-                error=f"{result.reason}: {result.detail}",
-                retry_after_seconds=result.retry_after if isinstance(result, RetryLater) else None,
-            )
-            log.warning(
-                "telegram %s for message", result.reason, extra={"message_id": out.message_id}
-            )
-        await self._report(out.workflow_id, report)
-        await message.ack()
+            self._poller.start()
+        log.info("bridge consuming %s; updates by %s", queue.name, self._settings.telegram_updates)
 
-    async def _report(self, workflow_id: str, report: DeliveryReport) -> None:
-        handle = self._temporal.get_workflow_handle(workflow_id)
+    async def stop(self) -> None:
+        """Stop taking work, let in-flight messages finish briefly, return the rest, close."""
+        deadline = time.monotonic() + INFLIGHT_GRACE
+        cancels = [queue.cancel(tag, timeout=1.0) for queue, tag in self._consumers]
+        await asyncio.gather(*cancels, return_exceptions=True)
+        self._consumers.clear()
+        if self._webhook is not None:
+            self._webhook.cancel()
+        stopping = [self._wait_inflight(deadline)]
+        if self._poller is not None:
+            stopping.append(self._poller.stop(grace=POLLER_GRACE))
+        await asyncio.gather(*stopping)
+        await self._notifications.drain(FINISH_GRACE)
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._connection.close(), timeout=1.0)
 
-        async def signal() -> None:
+    async def _wait_inflight(self, deadline: float) -> None:
+        if self._inflight:
+            await asyncio.wait(set(self._inflight), timeout=max(0.0, deadline - time.monotonic()))
+        for task in list(self._inflight):
+            task.cancel()  # still waiting (limiter, backoff, HTTP): its message is returned
+        if self._inflight:
+            await asyncio.wait(set(self._inflight), timeout=0.5)
+
+    async def _connect(self) -> AbstractRobustConnection:
+        """Connect, retrying while the broker is not up yet; afterwards aio-pika reconnects."""
+        url = self._settings.rabbitmq_url.get_secret_value()
+        delay = 0.5
+        while True:
             try:
-                await handle.signal("report_delivery", report)
-            except RPCError as err:
-                if err.status != RPCStatusCode.NOT_FOUND:
-                    raise
-                log.warning("workflow gone; outcome kept in the database only")
+                return await aio_pika.connect_robust(
+                    url, timeout=10, reconnect_interval=RECONNECT_SECONDS
+                )
+            except (AMQPConnectionError, OSError, ConnectionError) as err:
+                log.warning("RabbitMQ unreachable (%s); again in %.1fs", type(err).__name__, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
 
-        await _retrying(signal)
-
-
-async def _retrying(op: Callable[[], Awaitable[T]]) -> T:
-    """Retry an infrastructure call (DB, Temporal) with capped backoff until it succeeds."""
-    delay = 0.1
-    while True:
-        try:
-            return await op()
-        except (OSError, RPCError, httpx.TransportError, ConnectionError) as err:
-            log.warning("retrying after %s", type(err).__name__)
-        except Exception as err:
-            if not _is_transient(err):
+    async def _consume(self, queue: AbstractQueue, handler: Handler) -> None:
+        async def on_message(message: AbstractIncomingMessage) -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self._inflight.add(task)
+            try:
+                await handler(message)
+            except asyncio.CancelledError:
                 raise
-            log.warning("retrying after %s", type(err).__name__)
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, BACKOFF_MAX)
+            except Exception as err:
+                log.error("message handling failed: %s", type(err).__name__)
+                with contextlib.suppress(Exception):
+                    await message.reject(requeue=False)
+            finally:
+                if task is not None:
+                    self._inflight.discard(task)
 
+        self._consumers.append((queue, await queue.consume(on_message)))
 
-def _is_transient(err: BaseException) -> bool:
-    if isinstance(err, OperationalError | InterfaceError):
-        return True
-    return isinstance(err, DBAPIError) and err.connection_invalidated
+    async def _reply(self, chat_id: int, text: str) -> None:
+        """A bot answer: same limiter and inline retries, no workflow behind it."""
+
+        async def count(failure: Failure) -> None:
+            with contextlib.suppress(Exception):
+                await retrying(
+                    lambda: count_reply_error(self._engine, failure.reason), give_up_after=5.0
+                )
+
+        result = await self._deliverer.deliver(chat_id, text, "HTML", on_failure=count)
+        if not isinstance(result, Sent):
+            log.warning("bot reply not delivered (%s)", result.reason)

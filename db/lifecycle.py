@@ -209,7 +209,8 @@ async def link_chat(engine: AsyncEngine, rec: LinkRecord) -> None:
         if fresh is not None:
             await conn.execute(
                 text(
-                    "UPDATE ticket SET telegram_chat_id = :c, updated_at = :at WHERE reference = :r"
+                    "UPDATE ticket SET telegram_chat_id = :c, updated_at = :at,"
+                    " language = coalesce(:lang, language) WHERE reference = :r"
                 ),
-                {"c": rec.chat_id, "at": rec.at, "r": rec.reference},
+                {"c": rec.chat_id, "at": rec.at, "r": rec.reference, "lang": rec.language},
             )

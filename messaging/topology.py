@@ -1,12 +1,30 @@
-"""Declares the exchange and queues; both the worker and the bridge call it (idempotent)."""
+"""Declares the exchanges and queues; the worker, the API and the bridge call it (idempotent).
+
+Queue arguments cannot change once a queue exists (RabbitMQ answers
+PRECONDITION_FAILED), so the dead-lettering Telegram queue has a new name
+(`ticketero.telegram.v2`); the bridge retires the old `ticketero.telegram`.
+"""
 
 from __future__ import annotations
 
-import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue
+import logging
 
-TELEGRAM_QUEUE = "ticketero.telegram"
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange, AbstractQueue
+from aio_pika.exceptions import AMQPChannelError
+from pamqp.common import FieldTable
+
+log = logging.getLogger("ticketero.messaging")
+
+TELEGRAM_QUEUE = "ticketero.telegram.v2"
+LEGACY_TELEGRAM_QUEUE = "ticketero.telegram"
 TELEGRAM_ROUTING = "notification.telegram.*"
+#: Raw Bot API updates received by the API's webhook, handled by the bridge.
+UPDATES_QUEUE = "ticketero.telegram.updates"
+UPDATE_ROUTING = "telegram.update"
+DEAD_LETTER_EXCHANGE = "ticketero.dlx"
+DEAD_LETTER_QUEUE = "ticketero.telegram.dead"
+_DEAD_LETTERED: FieldTable = {"x-dead-letter-exchange": DEAD_LETTER_EXCHANGE}
 
 
 def telegram_routing_key(kind: str) -> str:
@@ -18,10 +36,56 @@ async def declare_exchange(channel: AbstractChannel, name: str) -> AbstractExcha
     return await channel.declare_exchange(name, aio_pika.ExchangeType.TOPIC, durable=True)
 
 
+async def declare_dead_letters(channel: AbstractChannel) -> AbstractQueue:
+    """Rejected messages keep their routing key, so one topic DLX serves both queues."""
+    dlx = await channel.declare_exchange(
+        DEAD_LETTER_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
+    )
+    dead = await channel.declare_queue(DEAD_LETTER_QUEUE, durable=True)
+    for key in (TELEGRAM_ROUTING, UPDATE_ROUTING):
+        await dead.bind(dlx, routing_key=key)
+    return dead
+
+
 async def declare_telegram_queue(
     channel: AbstractChannel, exchange: AbstractExchange
 ) -> AbstractQueue:
     """Durable queue the Telegram bridge consumes; bound before anything is published."""
-    queue = await channel.declare_queue(TELEGRAM_QUEUE, durable=True)
+    await declare_dead_letters(channel)
+    queue = await channel.declare_queue(TELEGRAM_QUEUE, durable=True, arguments=_DEAD_LETTERED)
     await queue.bind(exchange, routing_key=TELEGRAM_ROUTING)
     return queue
+
+
+async def declare_updates_queue(
+    channel: AbstractChannel, exchange: AbstractExchange
+) -> AbstractQueue:
+    """Durable queue of webhook updates (the bridge consumes it in webhook mode)."""
+    await declare_dead_letters(channel)
+    queue = await channel.declare_queue(UPDATES_QUEUE, durable=True, arguments=_DEAD_LETTERED)
+    await queue.bind(exchange, routing_key=UPDATE_ROUTING)
+    return queue
+
+
+async def retire_legacy_queue(connection: AbstractConnection, exchange: str) -> int:
+    """Unbind the pre-v2 queue and delete it when empty; returns the messages still in it.
+
+    Call it after `declare_telegram_queue`, so every notification has a queue.
+    Runs on its own channel: a refused delete closes the channel it ran on.
+    """
+    channel = await connection.channel()
+    try:
+        # Same arguments as the old declaration, so this never fails on an existing queue.
+        legacy = await channel.declare_queue(LEGACY_TELEGRAM_QUEUE, durable=True)
+        await legacy.unbind(exchange, routing_key=TELEGRAM_ROUTING)
+        result = legacy.declaration_result
+        left = int(result.message_count or 0) if result is not None else 0
+        if left == 0 and not (result is not None and result.consumer_count):
+            await legacy.delete(if_unused=True, if_empty=True)
+        return left
+    except AMQPChannelError as err:
+        log.warning("legacy queue kept for now: %s", type(err).__name__)
+        return 0
+    finally:
+        if not channel.is_closed:
+            await channel.close()

@@ -235,3 +235,4 @@ class LinkRecord(BaseModel):
     chat_id: int
     event_id: uuid.UUID
     at: datetime
+    language: str | None = None

@@ -424,6 +424,7 @@ class TicketWorkflow:
                 chat_id=request.chat_id,
                 event_id=workflow.uuid4(),
                 at=workflow.now(),
+                language=request.language if request.language in ("es", "en") else None,
             ),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=DB_RETRY,

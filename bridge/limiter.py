@@ -1,0 +1,129 @@
+"""Telegram's flood limits, enforced before each sendMessage: per bot and per chat.
+
+Telegram allows about 30 messages/s per bot and about one per second to one
+chat; exceeding either earns 429s for everyone. Notifications and bot replies
+share one `SendLimiter`, so together they stay under both. Waiting is a
+computed sleep (no polling); the clock and sleep are injectable for tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+GLOBAL_RATE = 30.0
+CHAT_SPACING = 1.0
+
+
+class GlobalLimiter:
+    """Virtual scheduling (GCRA): each send takes the next free slot `1/rate` apart.
+
+    `burst` slots may be used back to back after an idle period; `pause` holds
+    every send until a 429's `retry_after` has passed.
+    """
+
+    def __init__(
+        self,
+        rate: float = GLOBAL_RATE,
+        burst: int = 1,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._interval = 1.0 / rate
+        self._tolerance = self._interval * (max(burst, 1) - 1)
+        self._clock = clock
+        self._sleep = sleep
+        self._next = 0.0  # theoretical arrival time of the next send
+        self._paused_until = 0.0
+
+    def pause(self, seconds: float) -> None:
+        """No send before `seconds` from now (a longer pause already set wins)."""
+        self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+    @property
+    def paused_for(self) -> float:
+        return max(0.0, self._paused_until - self._clock())
+
+    async def acquire(self) -> None:
+        """Wait for a slot; a pause set while we wait pushes us back."""
+        while True:
+            now = self._clock()
+            pause_seen = self._paused_until
+            slot = max(now, self._next - self._tolerance, pause_seen)
+            self._next = max(self._next, slot) + self._interval
+            if slot <= now:
+                return
+            await self._sleep(slot - now)
+            if self._paused_until == pause_seen or self._paused_until <= self._clock():
+                return
+
+
+@dataclass
+class _Chat:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    last: float | None = None
+    users: int = 0
+
+
+class SendLimiter:
+    """A slot for one send to one chat: chat spacing first, then the global rate.
+
+    Sends to one chat are serialised (FIFO), which also keeps their order.
+    """
+
+    def __init__(
+        self,
+        global_limiter: GlobalLimiter | None = None,
+        chat_spacing: float = CHAT_SPACING,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.global_limiter = global_limiter or GlobalLimiter(clock=clock, sleep=sleep)
+        self._spacing = chat_spacing
+        self._clock = clock
+        self._sleep = sleep
+        self._chats: dict[int, _Chat] = {}
+
+    def pause(self, seconds: float) -> None:
+        self.global_limiter.pause(seconds)
+
+    @asynccontextmanager
+    async def slot(self, chat_id: int) -> AsyncIterator[None]:
+        """Held for the whole HTTP call; the next send to the chat starts ≥ spacing later."""
+        chat = self._chats.setdefault(chat_id, _Chat())
+        chat.users += 1
+        try:
+            async with chat.lock:
+                if chat.last is not None:
+                    wait = chat.last + self._spacing - self._clock()
+                    if wait > 0:
+                        await self._sleep(wait)
+                await self.global_limiter.acquire()
+                chat.last = self._clock()
+                yield
+        finally:
+            chat.users -= 1
+            self._forget_idle()
+
+    def _forget_idle(self) -> None:
+        """Drop chats nobody waits for whose spacing has passed (bounded memory)."""
+        horizon = self._clock() - self._spacing
+        idle = [
+            key
+            for key, chat in self._chats.items()
+            if chat.users == 0 and (chat.last is None or chat.last <= horizon)
+        ]
+        for key in idle:
+            del self._chats[key]
+
+    @property
+    def tracked_chats(self) -> int:
+        return len(self._chats)

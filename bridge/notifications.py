@@ -1,0 +1,162 @@
+"""Handles one notification from the broker: at most one delivery per `mensaje` row.
+
+Per message: skip the send if the row is no longer PENDING (a redelivery; the
+outcome is reported again, in case the first report was lost), send with
+inline retries, record every attempt in PostgreSQL, report the outcome to the
+message's workflow (which owns the retry schedule), and only then ack.
+Once Telegram has answered, recording, reporting and acking are shielded from
+shutdown cancellation: cutting them short would send the message twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from typing import Any
+
+from aio_pika.abc import AbstractIncomingMessage
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from bridge.delivery import Deliverer
+from bridge.retry import retrying
+from bridge.telegram import Failure, Permanent, RetryLater, SendResult, Sent
+from db import messages
+from messaging.messages import OutboundTelegram
+from workflows.contracts import DeliveryReport
+
+log = logging.getLogger("ticketero.bridge")
+FINAL_STATES = ("SENT", "FAILED")
+
+
+class Reporter:
+    """Signals `report_delivery` to a notification workflow, retried until Temporal takes it."""
+
+    def __init__(self, temporal: Client) -> None:
+        self._temporal = temporal
+
+    async def report(self, workflow_id: str, report: DeliveryReport) -> None:
+        handle = self._temporal.get_workflow_handle(workflow_id)
+
+        async def signal() -> None:
+            try:
+                await handle.signal("report_delivery", report)
+            except RPCError as err:
+                if err.status != RPCStatusCode.NOT_FOUND:
+                    raise
+                log.info("workflow already closed; outcome kept in the database only")
+
+        await retrying(signal)
+
+
+class NotificationHandler:
+    def __init__(self, engine: AsyncEngine, deliverer: Deliverer, reporter: Reporter) -> None:
+        self._engine = engine
+        self._deliverer = deliverer
+        self._reporter = reporter
+        self._finishing: set[asyncio.Task[None]] = set()
+
+    async def handle(self, message: AbstractIncomingMessage) -> None:
+        try:
+            out = OutboundTelegram.model_validate_json(message.body)
+        except ValidationError:
+            log.error("dead-lettering malformed message %s", message.message_id)
+            await message.reject(requeue=False)
+            return
+        state = await retrying(lambda: messages.state_of(self._engine, out.message_id))
+        if state is None:
+            log.error("no mensaje row; dead-lettering", extra={"message_id": out.message_id})
+            await message.reject(requeue=False)
+            return
+        if state in FINAL_STATES:
+            log.info("redelivery of a message already %s", state, extra=_ids(out))
+            report = DeliveryReport(message_id=out.message_id, outcome=state)
+            await self._shielded(self._finish(message, out, report))
+            return
+        if state != "PENDING":
+            await message.ack()
+            return
+
+        async def record_failure(failure: Failure) -> None:
+            final = isinstance(failure, Permanent)
+            await retrying(
+                lambda: messages.mark_attempt_failed(
+                    self._engine,
+                    out.message_id,
+                    failure.reason,
+                    f"{failure.reason}: {failure.detail}",
+                    final=final,
+                )
+            )
+            log.warning("telegram %s", failure.reason, extra=_ids(out))
+
+        result = await self._deliverer.deliver(
+            out.chat_id, out.text, out.parse_mode, on_failure=record_failure
+        )
+        await self._shielded(self._finish(message, out, self._outcome(out, result)))
+
+    def _outcome(self, out: OutboundTelegram, result: SendResult) -> DeliveryReport | Sent:
+        if isinstance(result, Sent):
+            return result
+        return DeliveryReport(
+            message_id=out.message_id,
+            outcome="FAILED" if isinstance(result, Permanent) else "RETRY",
+            error=f"{result.reason}: {result.detail}",
+            retry_after_seconds=result.retry_after if isinstance(result, RetryLater) else None,
+        )
+
+    async def _finish(
+        self,
+        message: AbstractIncomingMessage,
+        out: OutboundTelegram,
+        outcome: DeliveryReport | Sent,
+    ) -> None:
+        if isinstance(outcome, Sent):
+            telegram_id = outcome.message_id
+            now = datetime.now(UTC)
+            latency = (now - out.ticket_created_at).total_seconds()
+            await retrying(
+                lambda: messages.mark_sent(
+                    self._engine, out.message_id, out.kind, telegram_id, now, latency
+                )
+            )
+            report = DeliveryReport(
+                message_id=out.message_id, outcome="SENT", telegram_message_id=telegram_id
+            )
+        else:
+            report = outcome
+        await self._reporter.report(out.workflow_id, report)
+        await message.ack()
+
+    async def _shielded(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._finishing.add(task)
+        task.add_done_callback(_forget(self._finishing))
+        await asyncio.shield(task)
+
+    async def drain(self, grace: float) -> None:
+        """Give shielded work `grace` seconds, then cancel it (its message returns unacked)."""
+        if not self._finishing:
+            return
+        _, pending = await asyncio.wait(set(self._finishing), timeout=grace)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=1.0)
+
+
+def _forget(tasks: set[asyncio.Task[None]]) -> Callable[[asyncio.Task[None]], None]:
+    def done(task: asyncio.Task[None]) -> None:
+        tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("finishing a message failed: %s", type(task.exception()).__name__)
+
+    return done
+
+
+def _ids(out: OutboundTelegram) -> dict[str, object]:
+    return {"message_id": out.message_id, "workflow_id": out.workflow_id}

@@ -1,0 +1,54 @@
+"""Retries of infrastructure calls (PostgreSQL, Temporal) that must eventually succeed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import httpx
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from temporalio.service import RPCError, RPCStatusCode
+
+log = logging.getLogger("ticketero.bridge")
+T = TypeVar("T")
+BACKOFF_MAX = 5.0
+#: Temporal answers that say "try again", unlike NOT_FOUND or INVALID_ARGUMENT.
+_TRANSIENT_RPC = {
+    RPCStatusCode.UNAVAILABLE,
+    RPCStatusCode.DEADLINE_EXCEEDED,
+    RPCStatusCode.RESOURCE_EXHAUSTED,
+    RPCStatusCode.ABORTED,
+    RPCStatusCode.INTERNAL,
+    RPCStatusCode.UNKNOWN,
+    RPCStatusCode.CANCELLED,
+}
+
+
+def is_transient(err: BaseException) -> bool:
+    if isinstance(err, RPCError):
+        return err.status in _TRANSIENT_RPC
+    if isinstance(err, OSError | httpx.TransportError | ConnectionError | TimeoutError):
+        return True
+    if isinstance(err, OperationalError | InterfaceError):
+        return True
+    return isinstance(err, DBAPIError) and err.connection_invalidated
+
+
+async def retrying(op: Callable[[], Awaitable[T]], *, give_up_after: float | None = None) -> T:
+    """Retry transient failures with capped backoff; forever unless `give_up_after` seconds."""
+    deadline = None if give_up_after is None else time.monotonic() + give_up_after
+    delay = 0.1
+    while True:
+        try:
+            return await op()
+        except Exception as err:
+            if not is_transient(err):
+                raise
+            if deadline is not None and time.monotonic() + delay > deadline:
+                raise
+            log.warning("retrying after %s", type(err).__name__)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, BACKOFF_MAX)

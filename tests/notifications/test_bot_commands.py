@@ -1,0 +1,100 @@
+"""The bot through the sandbox phone: deep link, /estado, /cancelar + /confirmar, help."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.notifications.helpers import Phone, create_ticket
+from tests.support.data import chat_id
+from tests.support.wait import eventually
+
+pytestmark = pytest.mark.e2e
+
+
+def start_payload(ticket: dict[str, object]) -> str:
+    link = str(ticket["telegramLink"])
+    assert "start=" in link, link
+    return link.split("start=", 1)[1]
+
+
+async def test_deep_link_status_cancel_and_help(api: httpx.AsyncClient, phone: Phone) -> None:
+    ticket = await create_ticket(api)
+    number, reference = str(ticket["number"]), str(ticket["reference"])
+    chat = chat_id()
+
+    await phone.start(chat, start_payload(ticket))
+    [created] = await phone.wait_messages(chat, 1)
+    assert number in created["text"] and "Espera estimada" in created["text"]
+
+    await phone.send(chat, "/estado")
+    status = (await phone.wait_messages(chat, 2))[-1]["text"]
+    assert number in status and "Posición: <b>1</b>" in status
+
+    await phone.send(chat, "/cancelar")
+    prompt = (await phone.wait_messages(chat, 3))[-1]["text"]
+    assert "/confirmar" in prompt and number in prompt
+
+    await phone.send(chat, "/confirmar")
+
+    async def cancelled() -> bool:
+        resp = await api.get(f"/api/tickets/{reference}")
+        return bool(resp.json()["status"] == "CANCELLED")
+
+    await eventually(cancelled, timeout=15, what="the ticket CANCELLED")
+    cancel_message = (await phone.wait_messages(chat, 4))[-1]["text"]
+    assert number in cancel_message and "anulado" in cancel_message
+
+    await phone.send(chat, "/estado@TicketeroSandboxBot")
+    assert "No tienes un turno activo" in (await phone.wait_messages(chat, 5))[-1]["text"]
+
+    await phone.start(chat, start_payload(ticket))  # the link of a cancelled ticket
+    assert "ya no está activo" in (await phone.wait_messages(chat, 6))[-1]["text"]
+
+    await phone.send(chat, "/hola")
+    assert "/estado" in (await phone.wait_messages(chat, 7))[-1]["text"]
+
+
+async def test_tampered_or_missing_payload_gets_help(api: httpx.AsyncClient, phone: Phone) -> None:
+    payload = start_payload(await create_ticket(api))
+    tampered = payload[:-1] + ("A" if payload[-1] != "A" else "B")
+    chat = chat_id()
+
+    await phone.start(chat, tampered)
+    [help_text] = await phone.wait_messages(chat, 1)
+    assert "/estado" in help_text["text"] and "/cancelar" in help_text["text"]
+
+    await phone.send(chat, "/start")
+    assert "/estado" in (await phone.wait_messages(chat, 2))[-1]["text"]
+    await phone.send(chat, "/confirmar")
+    assert "nada que confirmar" in (await phone.wait_messages(chat, 3))[-1]["text"]
+
+
+async def test_start_from_another_chat_moves_the_ticket_there(
+    api: httpx.AsyncClient, db: AsyncEngine, phone: Phone
+) -> None:
+    first, second = chat_id(), chat_id()
+    ticket = await create_ticket(api, telegramChatId=first)
+    reference = str(ticket["reference"])
+    await phone.wait_messages(first, 1)
+
+    await phone.start(second, start_payload(ticket))
+    [status] = await phone.wait_messages(second, 1)  # "created" was already sent once
+    assert str(ticket["number"]) in status["text"] and "Posición" in status["text"]
+
+    async def linked() -> bool:  # the link is recorded before later messages are sent
+        async with db.connect() as conn:
+            query = text("SELECT telegram_chat_id FROM ticket WHERE reference = :r")
+            chat = (await conn.execute(query, {"r": uuid.UUID(reference)})).scalar_one()
+        return bool(chat == second)
+
+    await eventually(linked, timeout=10, what="the ticket linked to the second chat")
+    cancel = await api.post(f"/api/tickets/{reference}/cancel")
+    assert cancel.status_code == 200, cancel.text
+    cancelled = (await phone.wait_messages(second, 2))[-1]["text"]
+    assert "anulado" in cancelled
+    assert len(await phone.messages(first)) == 1
