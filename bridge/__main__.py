@@ -12,6 +12,7 @@ from bridge.service import Bridge
 from bridge.telegram import TelegramClient
 from db.engine import make_engine
 from observability.logs import setup_logging
+from observability.metrics_server import serve_metrics
 from settings import get_settings
 from workflows.client import connect_temporal
 
@@ -21,6 +22,7 @@ log = logging.getLogger("ticketero.bridge")
 async def main() -> None:
     settings = get_settings()
     setup_logging("bridge", settings.log_level, settings.log_format)
+    serve_metrics(settings.bridge_metrics_port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
