@@ -27,7 +27,8 @@ SANDBOX_BOT_TOKEN = "sandbox-token"  # noqa: S105 - not a secret: the sandbox ac
 class Settings(BaseSettings):
     """Runtime configuration; every field is documented in the README."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # An empty variable means "not set": compose passes optional values through as "".
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
 
     app_env: str = "dev"
     api_host: str = "0.0.0.0"  # noqa: S104 - the API is meant to be reachable
@@ -92,6 +93,7 @@ class Settings(BaseSettings):
     worker_sdk_metrics_port: int = 9465
     bridge_metrics_port: int = 9466
 
+    log_to_file: bool = False  # also write JSON logs to <log_dir>/<service>.log (containers)
     log_level: str = "INFO"
     log_format: str = Field(default="json", pattern="^(json|text)$")
     var_dir: Path = Path("var")

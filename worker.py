@@ -73,7 +73,12 @@ def build_worker(client: Client, settings: Settings, publisher: Publisher) -> Wo
 
 async def main() -> None:
     settings = get_settings()
-    setup_logging("worker", settings.log_level, settings.log_format)
+    setup_logging(
+        "worker",
+        settings.log_level,
+        settings.log_format,
+        settings.log_dir if settings.log_to_file else None,
+    )
     serve_metrics(settings.worker_metrics_port)
     client = await connect_temporal(settings, metrics_runtime(settings.worker_sdk_metrics_port))
     await ensure_search_attributes(client, settings.temporal_namespace)

@@ -35,7 +35,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        setup_logging("api", cfg.log_level, cfg.log_format)
+        setup_logging(
+            "api",
+            cfg.log_level,
+            cfg.log_format,
+            cfg.log_dir if cfg.log_to_file else None,
+        )
         engine = make_engine(cfg)
         app.state.resources = Resources(settings=cfg, engine=engine, temporal=TemporalHolder(cfg))
         app.state.live = LiveHub(cfg.rabbitmq_url.get_secret_value(), cfg.rabbitmq_exchange)

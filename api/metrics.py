@@ -29,6 +29,22 @@ from workflows.contracts import MESSAGE_KINDS
 
 HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0, 10.0)
 KNOWN_KINDS = MESSAGE_KINDS
+#: Every maintenance step, so each alert series exists (at 0) before its first alert.
+OPS_CHECKS = (
+    "health",
+    "disk",
+    "error_logs",
+    "backup",
+    "log_cleanup",
+    "analyze",
+    "reindex",
+    "purge_messages",
+    "db_size",
+    "vacuum_full",
+    "log_rotation",
+    "image_update",
+    "tls_expiry",
+)
 KNOWN_REASONS = (
     "rate_limited",
     "server_error",

@@ -21,7 +21,12 @@ log = logging.getLogger("ticketero.bridge")
 
 async def main() -> None:
     settings = get_settings()
-    setup_logging("bridge", settings.log_level, settings.log_format)
+    setup_logging(
+        "bridge",
+        settings.log_level,
+        settings.log_format,
+        settings.log_dir if settings.log_to_file else None,
+    )
     serve_metrics(settings.bridge_metrics_port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

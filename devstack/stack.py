@@ -63,6 +63,7 @@ def temporal_dev_server_argv(
     ip: str = "127.0.0.1",
     temporal: str | None = None,
     log_level: str = "warn",
+    metrics_port: int | None = None,
 ) -> list[str]:
     """`temporal server start-dev` with our search attributes and latency tuning.
 
@@ -84,6 +85,8 @@ def temporal_dev_server_argv(
     if db_file is not None:
         argv += ["--db-filename", db_file]
     argv += ["--log-level", log_level]
+    if metrics_port:
+        argv += ["--metrics-port", str(metrics_port)]
     for key, value in DYNAMIC_CONFIG.items():
         argv += ["--dynamic-config-value", f"{key}={value}"]
     if db_file is not None:

@@ -12,6 +12,7 @@ import logging
 import re
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -63,14 +64,24 @@ class TextFormatter(logging.Formatter):
         return mask_text(super().format(record))
 
 
-def setup_logging(service: str, level: str = "INFO", fmt: str = "json") -> None:
+def setup_logging(
+    service: str, level: str = "INFO", fmt: str = "json", log_dir: Path | None = None
+) -> None:
+    """Log to stdout; with `log_dir`, also append JSON lines to `<log_dir>/<service>.log`
+    (what the daily maintenance counts ERROR lines in, where nothing captures stdout)."""
     handler = logging.StreamHandler(sys.stdout)
     if fmt == "json":
         handler.setFormatter(JsonFormatter(service))
     else:
         handler.setFormatter(TextFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handlers: list[logging.Handler] = [handler]
+    if log_dir is not None:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        to_file = logging.FileHandler(log_dir / f"{service}.log", encoding="utf-8")
+        to_file.setFormatter(JsonFormatter(service))
+        handlers.append(to_file)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = handlers
     root.setLevel(level.upper())
     # httpx logs full URLs, and a Telegram URL carries the bot token.
     for noisy in ("httpx", "httpcore", "aiormq", "aio_pika"):

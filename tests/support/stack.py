@@ -82,10 +82,12 @@ async def start_stack(log_dir: Path, *, time_skipping: bool = False) -> Stack:
 
     supervisor = Supervisor(log_dir=log_dir, echo=False)
     grpc_port, api_port, sandbox_port = free_port(), free_port(), free_port()
+    temporal_metrics_port = free_port()
     if time_skipping:
         temporal = time_skipping_spec(grpc_port)
     else:
         temporal = temporal_spec(grpc_port, 0, str(log_dir / "temporal.db"), headless=True)
+        temporal.argv += ["--metrics-port", str(temporal_metrics_port)]
     await supervisor.start(temporal)
     if time_skipping:
         # The test server starts without our search attributes; the API may use them
@@ -108,6 +110,7 @@ async def start_stack(log_dir: Path, *, time_skipping: bool = False) -> Stack:
         "WORKER_METRICS_PORT": str(free_port()),
         "WORKER_SDK_METRICS_PORT": str(free_port()),
         "BRIDGE_METRICS_PORT": str(free_port()),
+        "TEMPORAL_METRICS_PORT": str(temporal_metrics_port),
     }
     if time_skipping:
         env["TEMPORAL_CREATE_MODE"] = "start_then_update"
