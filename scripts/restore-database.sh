@@ -4,21 +4,9 @@
 # runbook's "backup_latest.sql") the most recent backup is restored.
 # Thin wrapper over `ticketero restore FILE` / `ticketero restore --latest`.
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"  # .env and relative settings (var/, docker-compose.yml) resolve as in the runbook
-ticketero="${TICKETERO_CLI:-}"
-if [[ -z "$ticketero" ]]; then
-  if [[ -x "$root/.venv/bin/ticketero" ]]; then
-    ticketero="$root/.venv/bin/ticketero"
-  elif command -v ticketero >/dev/null 2>&1; then
-    ticketero="ticketero"
-  else
-    echo "$(basename "$0"): ticketero not found: run make install, or put it on PATH" >&2
-    exit 127
-  fi
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/_cli.sh"
 if [[ $# -eq 0 || "$1" == "latest" || "$1" == "backup_latest.sql" || "$1" == "--latest" ]]; then
   if [[ $# -gt 0 ]]; then shift; fi
-  exec "$ticketero" restore --latest "$@"
+  exec "${ticketero[@]}" restore --latest "$@"
 fi
-exec "$ticketero" restore "$@"
+exec "${ticketero[@]}" restore "$@"

@@ -3,17 +3,5 @@
 # Temporal and the API answer (`--services postgres,rabbitmq` for a subset, `--timeout S`).
 # Thin wrapper over `ticketero wait-for-services`; exit 0 when all answer.
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"  # .env and relative settings (var/, docker-compose.yml) resolve as in the runbook
-ticketero="${TICKETERO_CLI:-}"
-if [[ -z "$ticketero" ]]; then
-  if [[ -x "$root/.venv/bin/ticketero" ]]; then
-    ticketero="$root/.venv/bin/ticketero"
-  elif command -v ticketero >/dev/null 2>&1; then
-    ticketero="ticketero"
-  else
-    echo "$(basename "$0"): ticketero not found: run make install, or put it on PATH" >&2
-    exit 127
-  fi
-fi
-exec "$ticketero" wait-for-services "$@"
+source "$(dirname "${BASH_SOURCE[0]}")/_cli.sh"
+exec "${ticketero[@]}" wait-for-services "$@"
