@@ -159,7 +159,8 @@ def check_cli_words(words: list[str], where: str) -> None:
 
 
 def script_subcommand(script: Path) -> str:
-    match = re.search(r'exec "\$ticketero" ([a-z-]+)', script.read_text(encoding="utf-8"))
+    pattern = re.escape('exec "${ticketero[@]}" ') + r"([a-z-]+)"
+    match = re.search(pattern, script.read_text(encoding="utf-8"))
     assert match, f"{script.name} does not exec a ticketero command"
     return match.group(1)
 
