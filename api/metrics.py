@@ -10,6 +10,7 @@ values: aggregate them with max(), not sum().
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterable
 
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram
@@ -25,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from db.gauges import Snapshot
 from db.metrics import HISTOGRAMS
 from domain.queues import QueueName
+from observability.logs import request_id_var
 from workflows.contracts import MESSAGE_KINDS
 
 HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -69,8 +71,19 @@ for _q in QueueName:
     tickets_created.labels(queue=_q.value)
 
 
+def _request_id(scope: Scope) -> str:
+    """The caller's (or the load balancer's) X-Request-Id, else a new one."""
+    for name, value in scope.get("headers", ()):
+        if name == b"x-request-id":
+            candidate = str(value.decode("latin-1"))[:64]
+            if candidate.isprintable() and candidate:
+                return candidate
+    return uuid.uuid4().hex
+
+
 class MetricsMiddleware:
-    """Pure ASGI middleware (no body buffering); the route template keeps cardinality low."""
+    """Pure ASGI middleware (no body buffering): latency by route template (low
+    cardinality) and the request id every log line of the request carries."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -81,11 +94,15 @@ class MetricsMiddleware:
             return
         start = time.perf_counter()
         status = 500
+        request_id = _request_id(scope)
+        token = request_id_var.set(request_id)
 
         async def capture(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:
@@ -96,6 +113,7 @@ class MetricsMiddleware:
             http_requests.labels(scope["method"], uri, str(status)).observe(
                 time.perf_counter() - start
             )
+            request_id_var.reset(token)
 
 
 # Counters kept in PostgreSQL: (name without _total, help, label key, labels always shown).

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from temporalio import activity
+
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
 )
@@ -50,6 +52,7 @@ class JsonFormatter(logging.Formatter):
             value = var.get()
             if value:
                 entry[key] = value
+        entry.update(_temporal_context())
         for key in ("workflow_id", "ticket", "message_id", "event"):
             value = getattr(record, key, None)
             if value is not None:
@@ -57,6 +60,17 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exc"] = mask_text(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)
+
+
+def _temporal_context() -> dict[str, str]:
+    """Inside an activity, name its workflow (and the ticket, when the id carries it)."""
+    if not activity.in_activity():
+        return {}
+    info = activity.info()
+    context = {"workflow_id": info.workflow_id or "", "activity": info.activity_type}
+    if info.workflow_id and info.workflow_id.startswith(("ticket-", "notification-")):
+        context["ticket"] = info.workflow_id.split("-", 1)[1][:36]
+    return context
 
 
 class TextFormatter(logging.Formatter):

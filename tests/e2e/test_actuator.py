@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import AsyncIterator
 
@@ -127,3 +128,27 @@ async def test_health_reports_rabbit_down_with_503(
 
     await proxy.restore()
     await eventually(lambda: status(200), what="health UP again after RabbitMQ returns")
+
+
+async def test_request_id_is_echoed_or_made(api: httpx.AsyncClient) -> None:
+    given = await api.get("/actuator/health/liveness", headers={"X-Request-Id": "abc-123"})
+    assert given.headers["x-request-id"] == "abc-123"
+    made = await api.get("/actuator/health/liveness")
+    assert len(made.headers["x-request-id"]) == 32
+
+
+async def test_logs_are_json_with_request_id_and_no_national_id(
+    api: httpx.AsyncClient, stack: Stack
+) -> None:
+    body = ticket_body(branch_name())
+    resp = await api.post(
+        "/api/tickets", json={**body, "queue": "NOPE"}, headers={"X-Request-Id": "req-42"}
+    )
+    assert resp.status_code == 422
+    resp = await api.post("/api/tickets", json=body, headers={"X-Request-Id": "req-43"})
+    assert resp.status_code == 201
+    lines = stack.supervisor.output("worker") + stack.supervisor.output("api")
+    records = [json.loads(line.split("] ", 1)[-1]) for line in lines if '{"ts"' in line]
+    assert records, "processes log JSON lines"
+    assert all({"ts", "level", "service", "msg"} <= set(r) for r in records)
+    assert not any(str(body["nationalId"]) in line for line in lines)
