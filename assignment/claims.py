@@ -233,3 +233,25 @@ async def reserved_but_not_called(engine: AsyncEngine, advisor: Advisor) -> str 
             )
         ).first()
     return None if row is None else str(row.workflow_id)
+
+
+async def stranded(engine: AsyncEngine, branch_id: int, older_than: datetime) -> list[Claim]:
+    """Reservations whose CALL never landed (a process died in between)."""
+    async with engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                text(
+                    "SELECT t.reference, t.workflow_id, a.id AS advisor_id FROM ticket t"
+                    " JOIN advisor a ON a.current_ticket = t.reference"
+                    " WHERE t.branch_id = :b AND t.status IN ('WAITING', 'NOTIFIED')"
+                    " AND t.claimed_at < :older"
+                ),
+                {"b": branch_id, "older": older_than},
+            )
+        ).all()
+        found: list[Claim] = []
+        for row in rows:
+            advisor = await get_advisor(conn, row.advisor_id)
+            if advisor is not None:
+                found.append(Claim(row.reference, row.workflow_id, advisor))
+    return found

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client, WorkflowUpdateFailedError
@@ -16,6 +16,8 @@ from workflows.contracts import TicketState, Transition
 log = logging.getLogger("ticketero.assignment")
 #: Reservations tried per call before giving up (each refusal means the ticket moved on).
 MAX_ATTEMPTS = 20
+#: A reservation not yet called after this long was left behind by a crash.
+STRANDED_AFTER = timedelta(seconds=30)
 
 
 class Refused(Exception):
@@ -111,8 +113,17 @@ async def recall(
 async def dispatch(
     engine: AsyncEngine, client: Client, branch_id: int, queues: list[str]
 ) -> list[TicketState]:
-    """Give waiting tickets of `queues` to free advisors, least loaded and longest idle first."""
+    """Give waiting tickets of `queues` to free advisors, least loaded and longest idle first.
+
+    First, reservations stranded by a crash between claim and CALL get their CALL again
+    (a repeated CALL is answered idempotently; a refused one releases the reservation).
+    """
     called: list[TicketState] = []
+    stale = datetime.now(UTC) - STRANDED_AFTER
+    for claim in await claims.stranded(engine, branch_id, stale):
+        state = await call_claimed(engine, client, claim, "system")
+        if state is not None:
+            called.append(state)
     for advisor_id in await claims.free_advisors(engine, branch_id, queues):
         state = await call_next(engine, client, advisor_id, "system", auto=True)
         if state is not None:

@@ -289,3 +289,34 @@ async def test_ticket_coming_within_the_threshold_is_notified(
     await wait_status(api, tickets[4]["reference"], "NOTIFIED")
     got = (await api.get(f"/api/tickets/{tickets[4]['reference']}")).json()
     assert got["position"] == 3
+
+
+async def test_reservation_stranded_by_a_crash_is_called_later(
+    api: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    """A process died between reserving a ticket and calling it: the next dispatch in the
+    branch sends the CALL again, so neither the ticket nor the advisor stays stuck."""
+    branch = branch_name()
+    stuck = await create(api, branch, "CAJA")
+    holder = await add_advisor(db, api, branch, desk=11, queues=["CAJA"])
+    async with db.begin() as conn:
+        await conn.execute(
+            text(
+                "UPDATE ticket SET advisor_id = :a, claimed_at = now() - interval '1 minute'"
+                " WHERE reference = :r"
+            ),
+            {"a": holder.advisor_id, "r": stuck["reference"]},
+        )
+        await conn.execute(
+            text("UPDATE advisor SET current_ticket = :r, status = 'BUSY' WHERE id = :a"),
+            {"a": holder.advisor_id, "r": stuck["reference"]},
+        )
+    helper = await add_advisor(db, api, branch, desk=12, queues=["CAJA"])
+    await api.put("/api/advisors/me/status", json={"status": "AVAILABLE"}, headers=helper.headers)
+
+    newer = await create(api, branch, "CAJA")  # a free advisor exists: the branch dispatches
+
+    await wait_status(api, stuck["reference"], "CALLED")
+    assert (await api.get(f"/api/tickets/{stuck['reference']}")).json()["desk"] == 11
+    await wait_status(api, newer["reference"], "CALLED")
+    assert (await api.get(f"/api/tickets/{newer['reference']}")).json()["desk"] == 12
