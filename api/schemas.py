@@ -29,7 +29,10 @@ class CreateTicketRequest(BaseModel):
     queue: QueueName = Field(validation_alias=AliasChoices("queue", "queueType", "queue_type"))
     phone: str | None = None
     telegram_chat_id: int | None = Field(
-        default=None, validation_alias=AliasChoices("telegramChatId", "telegram_chat_id")
+        default=None,
+        validation_alias=AliasChoices("telegramChatId", "telegram_chat_id"),
+        ge=-(2**63),
+        lt=2**63,
     )
     language: Literal["es", "en"] = "es"
 
@@ -53,6 +56,8 @@ class CreateTicketRequest(BaseModel):
         collapsed = " ".join(value.split())
         if not collapsed:
             raise ValueError("must not be blank")
+        if not collapsed.isprintable():
+            raise ValueError("must not contain control characters")
         return collapsed
 
     @field_validator("phone")

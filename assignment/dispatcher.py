@@ -105,9 +105,10 @@ async def recall(
     transition = _call(claim, actor).model_copy(update={"action": TicketAction.RECALL.value})
     try:
         return await send(client, workflow_id, transition)
-    except BaseException:
+    except Refused:
         await claims.release(engine, claim, datetime.now(UTC))
         raise
+    # Any other error: the RECALL may have landed; keep the reservation (see call_claimed).
 
 
 async def dispatch(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
@@ -59,6 +60,9 @@ class NotificationHandler:
         self._deliverer = deliverer
         self._reporter = reporter
         self._finishing: set[asyncio.Task[None]] = set()
+        # Copies of one message can arrive together (a republished retry): the copy that
+        # comes second while the first is being sent is dropped, never sent again.
+        self._in_flight: set[uuid.UUID] = set()
 
     async def handle(self, message: AbstractIncomingMessage) -> None:
         try:
@@ -67,6 +71,17 @@ class NotificationHandler:
             log.error("dead-lettering malformed message %s", message.message_id)
             await message.reject(requeue=False)
             return
+        if out.message_id in self._in_flight:
+            log.info("dropping a copy of a message being sent", extra=_ids(out))
+            await message.ack()
+            return
+        self._in_flight.add(out.message_id)
+        try:
+            await self._handle(message, out)
+        finally:
+            self._in_flight.discard(out.message_id)
+
+    async def _handle(self, message: AbstractIncomingMessage, out: OutboundTelegram) -> None:
         state = await retrying(lambda: messages.state_of(self._engine, out.message_id))
         if state is None:
             log.error("no mensaje row; dead-lettering", extra={"message_id": out.message_id})

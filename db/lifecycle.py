@@ -28,7 +28,7 @@ _FREES_ADVISOR = {
 }
 _SET_BY_ACTION = {
     TicketAction.CALL: "called_at = :at, advisor_id = :adv, desk = :desk",
-    TicketAction.RECALL: "called_at = :at, advisor_id = :adv, desk = :desk",
+    TicketAction.RECALL: "called_at = :at, advisor_id = :adv, desk = coalesce(:desk, desk)",
     TicketAction.START: "service_started_at = :at",
     TicketAction.COMPLETE: "completed_at = :at",
     TicketAction.TRANSFER: (

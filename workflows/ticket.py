@@ -220,6 +220,12 @@ class TicketWorkflow:
                 )
             if self._ticket is not None:
                 return CreateResult(ticket=self._ticket, created=False)
+            if self._rejected:
+                raise ApplicationError(
+                    "an active ticket already exists for this person at this branch",
+                    type=ERR_ACTIVE_TICKET_EXISTS,
+                    non_retryable=True,
+                )
             outcome = await workflow.execute_local_activity(
                 CREATE_TICKET,
                 self._new,
@@ -336,7 +342,9 @@ class TicketWorkflow:
         now = workflow.now()
         self._status = after
         if action in (TicketAction.CALL, TicketAction.RECALL):
-            self._advisor_id, self._desk, self._called_at = request.advisor_id, request.desk, now
+            self._advisor_id = request.advisor_id
+            self._desk = request.desk if request.desk is not None else self._desk
+            self._called_at = now
             if before is TicketStatus.NO_SHOW:
                 self._recalls += 1
         elif action is TicketAction.TRANSFER and request.target_queue:

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 
 from api.deps import ResourcesDep
+from api.errors import ApiError
 from api.metrics import tickets_created
 from api.schemas import CreateTicketRequest, PositionResponse, TicketResponse
 from api.services import tickets as service
@@ -59,6 +60,10 @@ async def get_position(
     branch_office: Annotated[str, Query(alias="branchOffice", min_length=1, max_length=100)],
 ) -> PositionResponse:
     """Today's ticket with this number at the branch: its place and estimated wait."""
+    if not branch_office.isprintable():
+        raise ApiError(422, "must not contain control characters", field="branchOffice")
+    if not (number.isprintable() and len(number) <= 16):
+        raise ApiError(404, f"No ticket {number[:16]!r} at branch {branch_office!r}")
     view = await service.get_by_number(res, number, branch_office)
     full = TicketResponse.of(view)
     return PositionResponse(

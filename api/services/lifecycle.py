@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+from sqlalchemy.exc import IntegrityError
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -75,13 +76,21 @@ async def recall(res: Resources, reference: uuid.UUID, advisor_id: int, actor: s
         return await transition(
             res, reference, Transition(action="RECALL", actor=actor, advisor_id=advisor_id)
         )
-    client = await res.temporal.get()
     try:
-        await dispatcher.recall(
-            res.engine, client, advisor_id, ticket_workflow_id(reference), actor
-        )
+        client = await res.temporal.get()
+        async with asyncio.timeout(TRANSITION_TIMEOUT_SECONDS):
+            await dispatcher.recall(
+                res.engine, client, advisor_id, ticket_workflow_id(reference), actor
+            )
     except dispatcher.Refused as err:
+        if isinstance(err.__cause__, WorkflowUpdateFailedError):
+            raise refusal(err.__cause__, ticket.status) from None
         raise ApiError(409, str(err), extra={"currentStatus": ticket.status}) from None
+    except IntegrityError:
+        # Another advisor recalled the same ticket at the same moment and won.
+        raise ApiError(409, "another advisor is recalling this ticket") from None
     except WorkflowUpdateFailedError as err:
         raise refusal(err, ticket.status) from None
+    except (RPCError, TimeoutError, OSError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        raise _unavailable() from None
     return await current(res, reference)

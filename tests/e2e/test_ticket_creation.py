@@ -200,6 +200,7 @@ async def test_get_ticket_and_position(api: httpx.AsyncClient) -> None:
     [
         f"/api/tickets/{uuid.uuid4()}",
         "/api/tickets/C99/position?branchOffice=Nowhere",
+        "/api/tickets/C%0099/position?branchOffice=Nowhere",
     ],
 )
 async def test_unknown_tickets_are_404_json(api: httpx.AsyncClient, path: str) -> None:
@@ -236,6 +237,19 @@ async def test_malformed_json_is_400(api: httpx.AsyncClient) -> None:
             {"nationalId": "99999999", "branchOffice": "X", "queue": "CAJA", "telegramChatId": "x"},
             "telegramChatId",
         ),
+        (
+            {
+                "nationalId": "99999999",
+                "branchOffice": "X",
+                "queue": "CAJA",
+                "telegramChatId": 2**64,
+            },
+            "telegramChatId",
+        ),
+        (
+            {"nationalId": "99999999", "branchOffice": "Sucursal\u0000", "queue": "CAJA"},
+            "branchOffice",
+        ),
     ],
 )
 async def test_invalid_values_are_422_naming_the_field(
@@ -266,3 +280,9 @@ async def test_bad_idempotency_key_is_400(api: httpx.AsyncClient) -> None:
     )
     assert resp.status_code == 400
     assert resp.json()["errors"][0]["field"] == "Idempotency-Key"
+
+
+async def test_control_characters_in_a_query_are_422(api: httpx.AsyncClient) -> None:
+    resp = await api.get("/api/tickets/C01/position", params={"branchOffice": "Test\x00"})
+    assert resp.status_code == 422
+    assert resp.json()["errors"][0]["field"] == "branchOffice"
