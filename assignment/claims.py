@@ -31,6 +31,7 @@ class Claim:
     reference: uuid.UUID
     workflow_id: str
     advisor: Advisor
+    queue: str | None = None  # the ticket's queue when reserved (a transfer voids the claim)
 
 
 class AdvisorNotFound(Exception):
@@ -85,7 +86,7 @@ async def claim_next(
                 ),
                 {"r": reference, "a": advisor.id, "now": now},
             )
-            return Claim(reference, won.workflow_id, advisor)
+            return Claim(reference, won.workflow_id, advisor, candidate.queue)
     return None
 
 
@@ -103,7 +104,7 @@ async def claim_specific(
                     "UPDATE ticket SET advisor_id = :a, claimed_at = :now"
                     " WHERE reference = :r AND status = 'NO_SHOW'"
                     " AND NOT EXISTS (SELECT 1 FROM advisor o WHERE o.current_ticket = :r)"
-                    " RETURNING workflow_id"
+                    " RETURNING workflow_id, queue"
                 ),
                 {"a": advisor.id, "now": now, "r": reference},
             )
@@ -117,7 +118,7 @@ async def claim_specific(
             ),
             {"r": reference, "a": advisor.id, "now": now},
         )
-        return Claim(reference, won.workflow_id, advisor)
+        return Claim(reference, won.workflow_id, advisor, won.queue)
 
 
 async def release(engine: AsyncEngine, claim: Claim, now: datetime) -> None:
@@ -241,7 +242,7 @@ async def stranded(engine: AsyncEngine, branch_id: int, older_than: datetime) ->
         rows = (
             await conn.execute(
                 text(
-                    "SELECT t.reference, t.workflow_id, a.id AS advisor_id FROM ticket t"
+                    "SELECT t.reference, t.workflow_id, t.queue, a.id AS advisor_id FROM ticket t"
                     " JOIN advisor a ON a.current_ticket = t.reference"
                     " WHERE t.branch_id = :b AND t.status IN ('WAITING', 'NOTIFIED')"
                     " AND t.claimed_at < :older"
@@ -253,5 +254,5 @@ async def stranded(engine: AsyncEngine, branch_id: int, older_than: datetime) ->
         for row in rows:
             advisor = await get_advisor(conn, row.advisor_id)
             if advisor is not None:
-                found.append(Claim(row.reference, row.workflow_id, advisor))
+                found.append(Claim(row.reference, row.workflow_id, advisor, row.queue))
     return found

@@ -51,6 +51,7 @@ def _call(claim: claims.Claim, actor: str) -> Transition:
         advisor_id=claim.advisor.id,
         desk=claim.advisor.desk,
         advisor_name=claim.advisor.name,
+        expected_queue=claim.queue,
     )
 
 

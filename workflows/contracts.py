@@ -149,6 +149,9 @@ class Transition(BaseModel):
     desk: int | None = None
     advisor_name: str | None = None
     target_queue: str | None = None
+    # A CALL from a reservation names the queue it was reserved in: if the ticket has
+    # been transferred since, the reservation is void and the CALL is refused.
+    expected_queue: str | None = None
 
 
 class TransitionRecord(BaseModel):

@@ -310,6 +310,10 @@ class TicketWorkflow:
             ) from None
         if action in (TicketAction.CALL, TicketAction.RECALL) and request.advisor_id is None:
             raise ApplicationError("a call needs an advisor", type=ERR_NOT_ALLOWED)
+        if request.expected_queue is not None and request.expected_queue != self._queue:
+            raise ApplicationError(
+                "the ticket moved to another queue after it was reserved", type=ERR_NOT_ALLOWED
+            )
         system = request.actor == "system"
         holder = request.advisor_id is not None and request.advisor_id == self._advisor_id
         if action in _HOLDER_ONLY and not (system or holder):

@@ -9,10 +9,14 @@ import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.contrib.pydantic import pydantic_data_converter
 
 from tests.support.data import branch_name, ticket_body
+from tests.support.stack import Stack
 from tests.support.staff import Staff, add_advisor, add_user
 from tests.support.wait import eventually
+from workflows.contracts import TicketState, Transition
 
 pytestmark = pytest.mark.e2e
 
@@ -320,3 +324,23 @@ async def test_reservation_stranded_by_a_crash_is_called_later(
     assert (await api.get(f"/api/tickets/{stuck['reference']}")).json()["desk"] == 11
     await wait_status(api, newer["reference"], "CALLED")
     assert (await api.get(f"/api/tickets/{newer['reference']}")).json()["desk"] == 12
+
+
+async def test_call_reserved_before_a_transfer_is_refused(
+    api: httpx.AsyncClient, db: AsyncEngine, stack: Stack
+) -> None:
+    """A reservation made in CAJA is void once the ticket moved to EMPRESAS."""
+    branch = branch_name()
+    ticket = await create(api, branch, "CAJA")
+    supervisor = await add_user(db, api, "supervisor")
+    moved = await act(api, supervisor, ticket["reference"], "transfer", queue="EMPRESAS")
+    assert moved.status_code == 200 and moved.json()["queue"] == "EMPRESAS"
+    client = await Client.connect(stack.temporal_address, data_converter=pydantic_data_converter)
+    late_call = Transition(
+        action="CALL", actor="system", advisor_id=1, desk=1, expected_queue="CAJA"
+    )
+    with pytest.raises(WorkflowUpdateFailedError):
+        await client.get_workflow_handle(f"ticket-{ticket['reference']}").execute_update(
+            "transition", late_call, result_type=TicketState
+        )
+    assert await status_of(api, ticket["reference"]) in ("WAITING", "NOTIFIED")
