@@ -19,6 +19,7 @@ from workflows.contracts import (
     EnqueuedNotification,
     GiveUpRequest,
     NotificationRequest,
+    message_key,
     notification_workflow_id,
 )
 
@@ -56,7 +57,7 @@ class NotificationActivities:
         row = await messages.ensure_pending(
             self._engine,
             ticket_reference=req.ticket_reference,
-            kind=req.kind,
+            kind=message_key(req.kind, req.sequence),
             chat_id=req.chat_id,
             body=body,
             scheduled_at=datetime.now(UTC),
@@ -70,7 +71,7 @@ class NotificationActivities:
                 chat_id=row.chat_id,
                 text=row.text,
                 ticket_reference=req.ticket_reference,
-                workflow_id=notification_workflow_id(req.ticket_reference, req.kind),
+                workflow_id=notification_workflow_id(req.ticket_reference, req.kind, req.sequence),
                 ticket_created_at=ticket.created_at,
             )
         )

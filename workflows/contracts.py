@@ -30,9 +30,15 @@ def ticket_workflow_id(reference: uuid.UUID) -> str:
     return f"ticket-{reference}"
 
 
-def notification_workflow_id(reference: uuid.UUID, kind: str) -> str:
-    """One workflow per ticket and message type, so a duplicate cannot exist."""
-    return f"notification-{reference}-{kind.lower()}"
+def message_key(kind: str, sequence: int = 1) -> str:
+    """The n-th message of a type to one ticket (a second YOUR_TURN after a transfer)."""
+    return kind if sequence <= 1 else f"{kind}#{sequence}"
+
+
+def notification_workflow_id(reference: uuid.UUID, kind: str, sequence: int = 1) -> str:
+    """One workflow per ticket, message type and occurrence, so a duplicate cannot exist."""
+    suffix = kind.lower() if sequence <= 1 else f"{kind.lower()}-{sequence}"
+    return f"notification-{reference}-{suffix}"
 
 
 class NewTicket(BaseModel):
@@ -103,6 +109,7 @@ class NotificationRequest(BaseModel):
     chat_id: int
     language: str = "es"
     details: dict[str, str] = Field(default_factory=dict)
+    sequence: int = 1
 
 
 class EnqueuedNotification(BaseModel):

@@ -73,6 +73,8 @@ _MESSAGE_FOR = {
     TicketAction.NO_SHOW: MSG_NO_SHOW,
     TicketAction.TRANSFER: MSG_TRANSFERRED,
 }
+# Messages that may go out again in one ticket's life (after a transfer, a new call).
+_REPEATABLE = {MSG_YOUR_TURN, MSG_TURN_NEAR, MSG_TRANSFERRED}
 # Transitions only the advisor holding the ticket may ask for.
 _HOLDER_ONLY = {TicketAction.START, TicketAction.COMPLETE, TicketAction.NO_SHOW}
 
@@ -97,7 +99,7 @@ class TicketWorkflow:
         self._chat_id: int | None = new.telegram_chat_id
         self._language = new.language
         self._outbox: list[tuple[str, dict[str, str]]] = []
-        self._sent: set[str] = set()
+        self._sent: dict[str, int] = {}
         self._link_requests: list[LinkChat] = []
         self._near_turn = False
         self._version = 0
@@ -408,9 +410,12 @@ class TicketWorkflow:
 
     async def _notify(self, kind: str, details: dict[str, str]) -> None:
         """Start the message's own workflow (once per type); it outlives this one if need be."""
-        if self._chat_id is None or kind in self._sent:
+        if self._chat_id is None:
             return
-        self._sent.add(kind)
+        sequence = self._sent.get(kind, 0) + 1
+        if sequence > 1 and kind not in _REPEATABLE:
+            return
+        self._sent[kind] = sequence
         await workflow.start_child_workflow(
             NOTIFICATION_WORKFLOW,
             NotificationRequest(
@@ -419,8 +424,9 @@ class TicketWorkflow:
                 chat_id=self._chat_id,
                 language=self._language,
                 details=details,
+                sequence=sequence,
             ),
-            id=notification_workflow_id(self._new.reference, kind),
+            id=notification_workflow_id(self._new.reference, kind, sequence),
             parent_close_policy=workflow.ParentClosePolicy.ABANDON,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )

@@ -79,3 +79,35 @@ async def test_created_near_and_your_turn_arrive_once_in_order(
         ("TURN_NEAR", "SENT", 1),
         ("YOUR_TURN", "SENT", 1),
     ]
+
+
+async def test_called_again_after_a_transfer_gets_a_second_your_turn(
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    branch = branch_name()
+    chat = chat_id()
+    mine = (
+        await api.post("/api/tickets", json=ticket_body(branch, "CAJA", telegramChatId=chat))
+    ).json()
+    teller = await add_advisor(db, api, branch, desk=2, queues=["CAJA"])
+    business = await add_advisor(db, api, branch, desk=8, queues=["EMPRESAS"])
+    await api.post("/api/advisors/me/call-next", headers=teller.headers)
+    moved = await api.post(
+        f"/api/tickets/{mine['reference']}/transfer",
+        json={"queue": "EMPRESAS"},
+        headers=teller.headers,
+    )
+    assert moved.status_code == 200, moved.text
+    called = await api.post("/api/advisors/me/call-next", headers=business.headers)
+    assert called.json()["ticket"]["reference"] == mine["reference"]
+
+    async def second_call() -> list[str] | None:
+        got = (await sandbox.get(f"/sandbox/chats/{chat}/messages")).json()
+        texts = [m["text"] for m in got] if isinstance(got, list) else []
+        return texts if any("módulo 8" in t for t in texts) else None
+
+    texts = await eventually(second_call, timeout=20, what="the second 'your turn'")
+    turns = [t for t in texts if "Es tu turno" in t]
+    assert len(turns) == 2 and "módulo 2" in turns[0] and "módulo 8" in turns[1]
+    assert sum("pasó a la fila" in t for t in texts) == 1
+    assert "Tu turno es el C01" in texts[0]
