@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log_name = "ticketero.api"
@@ -109,6 +109,30 @@ async def _database_down(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _sqlstate(exc: DBAPIError) -> str:
+    for err in (exc.orig, getattr(exc.orig, "__cause__", None)):
+        code = getattr(err, "sqlstate", None) or getattr(err, "pgcode", None)
+        if code:
+            return str(code)
+    return ""
+
+
+async def _database_refused(request: Request, exc: Exception) -> JSONResponse:
+    """PostgreSQL's "data exception" class (22xxx) means a value it cannot store: a NUL
+    byte, a number out of range. That is the client's input, so 422, not 500."""
+    assert isinstance(exc, DBAPIError)
+    if _sqlstate(exc).startswith("22"):
+        return JSONResponse(
+            error_body(
+                422,
+                "Invalid request: a value contains control characters or is out of range",
+                request.url.path,
+            ),
+            status_code=422,
+        )
+    return await _unexpected(request, exc)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     logging.getLogger(log_name).exception("unhandled error on %s", request.url.path)
     return JSONResponse(
@@ -120,6 +144,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DBAPIError, _database_refused)
     app.add_exception_handler(OperationalError, _database_down)
     app.add_exception_handler(InterfaceError, _database_down)
     app.add_exception_handler(Exception, _unexpected)

@@ -53,7 +53,10 @@ class BackupRequest(BaseModel):
 
 
 class RestoreRequest(BaseModel):
-    backup: str | None = None  # file name in the backup folder; None = the latest
+    # A file name in the backup folder (never a path); None = the latest.
+    backup: str | None = Field(
+        default=None, pattern=r"^(data_|safety_)?ticketero_backup_\d{8}_\d{6}\.sql\.gz$"
+    )
     reason: str = "operator"
 
 
