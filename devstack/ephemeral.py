@@ -1,14 +1,15 @@
-"""A whole Ticketero stack for a test session, isolated from `make run`'s.
+"""A whole isolated Ticketero stack on free loopback ports, for tests and the bench.
 
-Its own PostgreSQL database and RabbitMQ vhost (both removed afterwards), an
-in-memory Temporal dev server and the sandbox, API, worker and bridge as real
-processes on free loopback ports.
+Isolated from `make run`'s: its own PostgreSQL database and RabbitMQ vhost (both
+removed afterwards), an in-memory Temporal dev server and the sandbox, API,
+worker and bridge as real processes on free loopback ports.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,12 +19,19 @@ from temporalio.client import Client
 from devstack import services
 from devstack.stack import app_process_specs, temporal_spec
 from devstack.supervisor import ProcessSpec, Supervisor
-from tests.support.ports import free_port
-from worker import ensure_search_attributes
+from workflows.search import ensure_search_attributes
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 PG = "postgresql+asyncpg://{user}:{user}@127.0.0.1:5432/{db}"
 MANAGEMENT = "http://127.0.0.1:15672"
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 @dataclass
