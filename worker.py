@@ -7,10 +7,7 @@ import logging
 import signal
 from datetime import timedelta
 
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -23,9 +20,9 @@ from observability.logs import setup_logging
 from observability.metrics_server import serve_metrics
 from ops.worker import start_ops_worker
 from settings import Settings, get_settings
-from workflows import search
 from workflows.client import connect_temporal, metrics_runtime
 from workflows.notification import NotificationWorkflow
+from workflows.search import ensure_search_attributes
 from workflows.ticket import TicketWorkflow
 
 log = logging.getLogger("ticketero.worker")
@@ -35,18 +32,6 @@ log = logging.getLogger("ticketero.worker")
 SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_all_modules()
 )
-
-
-async def ensure_search_attributes(client: Client, namespace: str) -> None:
-    """Register our search attributes (a production cluster does not have them yet)."""
-    wanted = {key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for key in search.ALL}
-    try:
-        await client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(search_attributes=wanted, namespace=namespace)
-        )
-    except RPCError as err:
-        if err.status != RPCStatusCode.ALREADY_EXISTS:
-            raise
 
 
 def build_worker(client: Client, settings: Settings, publisher: Publisher) -> Worker:

@@ -156,7 +156,7 @@ async def main() -> int:
     if args.self_hosted:
         from tempfile import mkdtemp
 
-        from tests.support.stack import start_stack, stop_stack
+        from devstack.ephemeral import start_stack, stop_stack
 
         stack = await start_stack(Path(mkdtemp(prefix="bench-")))
         try:

@@ -9,6 +9,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from db.models import metadata
 from settings import get_settings
 
 config = context.config
@@ -17,7 +18,12 @@ if config.config_file_name is not None:
 
 
 def _run(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=None, compare_type=True)
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        compare_type=True,
+        compare_server_default=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -1,12 +1,5 @@
-"""Free loopback ports for the processes a test session starts."""
+"""Free loopback ports for the processes a test session starts (see `devstack.ephemeral`)."""
 
-from __future__ import annotations
+from devstack.ephemeral import free_port
 
-import socket
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+__all__ = ["free_port"]

@@ -20,9 +20,9 @@ from activities.publisher import Publisher
 from activities.tickets import TicketActivities
 from tests.support.data import branch_name
 from tests.support.stack import Stack
-from worker import ensure_search_attributes
 from workflows.contracts import CreateResult, NewTicket, TicketOutcome, ticket_workflow_id
 from workflows.notification import NotificationWorkflow
+from workflows.search import ensure_search_attributes
 from workflows.ticket import TicketWorkflow
 
 TEST_SERVER = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "temporal-test-server"
