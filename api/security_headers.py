@@ -35,7 +35,7 @@ DOCS_PATHS = ("/docs", "/redoc")
 #: One year, subdomains included; sent only when the public URL is https.
 STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 #: Request headers a browser page on an allowed origin may send.
-CORS_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID")
+CORS_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID", "X-Request-Id")
 
 
 def security_headers(settings: Settings) -> dict[str, str]:
@@ -98,7 +98,7 @@ class ConfigurableCORSMiddleware:
                 allow_origins=origins,
                 allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                 allow_headers=list(CORS_HEADERS),
-                expose_headers=["Retry-After", "Location"],
+                expose_headers=["Retry-After", "Location", "X-Request-Id"],
                 max_age=600,
             )
             if origins
