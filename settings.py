@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Key used to pseudonymise national ids when none is configured (dev only).
@@ -23,6 +23,22 @@ DEV_LINK_SECRET = "dev-only-telegram-link-secret"  # noqa: S105 - dev default
 #: Token the sandbox accepts; the real one comes from TELEGRAM_BOT_TOKEN.
 SANDBOX_BOT_TOKEN = "sandbox-token"  # noqa: S105 - not a secret: the sandbox accepts only this
 
+#: The only APP_ENV values that may run with missing, short or development secrets.
+DEV_ENVIRONMENTS = frozenset({"dev", "test"})
+#: Shortest secret accepted elsewhere (`openssl rand -hex 32` gives 64 characters).
+MIN_SECRET_LENGTH = 32
+_DEV_SECRETS = frozenset({DEV_NATIONAL_ID_KEY, DEV_JWT_SECRET, DEV_LINK_SECRET})
+#: Placeholders of the dev defaults and of .env.example.
+_PLACEHOLDERS = ("change-me", "changeme", "dev-only")
+
+
+class InsecureSettingsError(RuntimeError):
+    """A process outside dev/test was given a missing, short or development secret.
+
+    Not a ValueError on purpose: pydantic lets it through as is, so the message
+    (which names the variables, never their values) is all that is printed.
+    """
+
 
 class Settings(BaseSettings):
     """Runtime configuration; every field is documented in the README."""
@@ -30,7 +46,7 @@ class Settings(BaseSettings):
     # An empty variable means "not set": compose passes optional values through as "".
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
 
-    app_env: str = "dev"
+    app_env: str = "dev"  # outside dev/test, weak secrets stop the process (check_secrets)
     api_host: str = "0.0.0.0"  # noqa: S104 - the API is meant to be reachable
     api_port: int = 8080
     public_base_url: str = "http://localhost:8080"
@@ -99,6 +115,24 @@ class Settings(BaseSettings):
     var_dir: Path = Path("var")
     git_commit: str = ""
 
+    # --- HTTP hardening (api/security_headers.py) ---
+    cors_origins: str = ""  # comma-separated origins allowed by CORS; empty = CORS off
+
+    @model_validator(mode="after")
+    def check_secrets(self) -> Self:
+        """Outside APP_ENV=dev/test, refuse missing, short or development secrets."""
+        if self.app_env.strip().lower() in DEV_ENVIRONMENTS:
+            return self
+        problems = weak_secrets(self)
+        if problems:
+            raise InsecureSettingsError(
+                f"refusing to start with APP_ENV={self.app_env!r}: "
+                + "; ".join(problems)
+                + f" (set each to a random string of at least {MIN_SECRET_LENGTH} characters,"
+                " e.g. `openssl rand -hex 32`)"
+            )
+        return self
+
     @property
     def sandbox_mode(self) -> bool:
         """No bot token means Telegram is our own sandbox on loopback."""
@@ -117,6 +151,27 @@ class Settings(BaseSettings):
         return (
             SANDBOX_BOT_TOKEN if self.sandbox_mode else self.telegram_bot_token.get_secret_value()
         )
+
+
+def weak_secrets(settings: Settings) -> list[str]:
+    """One line per missing, short or development secret, naming the variable only."""
+    secrets = {
+        "JWT_SECRET": settings.jwt_secret,
+        "NATIONAL_ID_KEY": settings.national_id_key,
+        "TELEGRAM_LINK_SECRET": settings.telegram_link_secret,
+    }
+    if settings.telegram_updates == "webhook":
+        secrets["TELEGRAM_WEBHOOK_SECRET"] = settings.telegram_webhook_secret
+    problems = []
+    for name, secret in secrets.items():
+        value = secret.get_secret_value()
+        if not value.strip():
+            problems.append(f"{name} is not set")
+        elif value in _DEV_SECRETS or any(p in value.lower() for p in _PLACEHOLDERS):
+            problems.append(f"{name} is a development or placeholder value")
+        elif len(value) < MIN_SECRET_LENGTH:
+            problems.append(f"{name} is shorter than {MIN_SECRET_LENGTH} characters")
+    return problems
 
 
 @lru_cache(maxsize=1)

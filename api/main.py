@@ -25,6 +25,7 @@ from api.routes import (
     ticket_actions,
     tickets,
 )
+from api.security_headers import ConfigurableCORSMiddleware, SecurityHeadersMiddleware
 from db.engine import make_engine
 from observability.logs import setup_logging
 from settings import Settings, get_settings
@@ -60,6 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Operators must reach their tools while the application is in maintenance.
     app.add_middleware(MaintenanceMiddleware, exempt_prefixes=("/api/auth/", "/api/operations/"))
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(ConfigurableCORSMiddleware, settings=cfg)
+    app.add_middleware(SecurityHeadersMiddleware, settings=cfg)
     install_error_handlers(app)
     app.include_router(tickets.router)
     app.include_router(actuator.router)

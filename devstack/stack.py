@@ -165,6 +165,7 @@ def app_process_specs(
                 settings.api_host,
                 "--port",
                 str(api_port),
+                "--no-server-header",
             ],
             env=dict(env),
             cwd=cwd,

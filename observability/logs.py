@@ -14,6 +14,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from temporalio import activity
 
@@ -73,6 +74,34 @@ def _temporal_context() -> dict[str, str]:
     return context
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class AccessPathFilter(logging.Filter):
+    """uvicorn's access line has the raw path and query string: percent-decode it so the
+    masks see `?rut=12.345.678-5` or `%2B56912345678` as what they are (control
+    characters are encoded back, so a `%0A` cannot forge a log line)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
+            path = _CONTROL.sub(lambda m: f"%{ord(m.group()):02X}", unquote(args[2]))
+            record.args = (*args[:2], path, *args[3:])
+        return True
+
+
+def route_uvicorn_logs() -> None:
+    """Send uvicorn's server and access logs through our handlers (and so the masks)
+    instead of the plain handlers uvicorn installs on them."""
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, AccessPathFilter) for f in access.filters):
+        access.addFilter(AccessPathFilter())
+
+
 class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return mask_text(super().format(record))
@@ -97,6 +126,7 @@ def setup_logging(
     root = logging.getLogger()
     root.handlers[:] = handlers
     root.setLevel(level.upper())
+    route_uvicorn_logs()
     # httpx logs full URLs, and a Telegram URL carries the bot token.
     for noisy in ("httpx", "httpcore", "aiormq", "aio_pika"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
