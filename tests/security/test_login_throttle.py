@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.auth.throttle import username_key
+from api.auth.throttle import mask_address, mask_username, username_key
 from api.auth.users import create_user
 from settings import Settings
 from tests.auth.conftest import new_password, new_username
@@ -182,3 +182,17 @@ def test_the_settings_and_their_defaults_are_documented() -> None:
         "LOGIN_RATE_PER_MINUTE_PER_ADDRESS",
     ):
         assert f"`{name}`" in readme and f"{name}=" in example, name
+
+
+def test_the_audit_trail_masks_what_was_typed_and_where_from() -> None:
+    assert mask_username("maria.gonzalez") == "ma***"
+    assert mask_username("ana") == "***"
+    assert mask_address("203.0.113.57") == "203.0.113.0/24"
+    assert mask_address("2001:db8:abcd:12::7") == "2001:db8:abcd::/48"
+    assert mask_address("testclient") == "unknown"
+
+
+def test_the_lockout_key_is_a_keyed_hash_of_the_lower_cased_username() -> None:
+    cfg = Settings()
+    key = username_key(" Maria ", cfg)
+    assert key == username_key("maria", cfg) and "maria" not in key and len(key) == 64
