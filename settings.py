@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     jwt_ttl_minutes: int = 480
     bootstrap_supervisor_username: str = ""
     bootstrap_supervisor_password: SecretStr = SecretStr("")
+    # --- login throttling (see README "Security") ---
+    login_max_failures: int = Field(default=5, ge=1)  # wrong passwords before a lockout
+    login_lockout_seconds: int = Field(default=900, ge=1)  # how long a lockout lasts
+    login_rate_per_minute_per_address: int = Field(default=20, ge=1)  # failed logins, per replica
     default_time_zone: str = "America/Santiago"
     default_language: str = "es"
 

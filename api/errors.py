@@ -16,6 +16,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 log_name = "ticketero.api"
 
 
+#: The keys every error body has; an `ApiError`'s `extra` cannot replace them.
+STANDARD_KEYS = frozenset({"status", "error", "message", "path", "timestamp", "errors"})
+
+
 class ApiError(Exception):
     """Raised by services; rendered as a JSON error with the given status."""
 
@@ -86,7 +90,8 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
     errors = [{"field": exc.field, "message": exc.message}] if exc.field else None
     body = error_body(exc.status, exc.message, request.url.path, errors)
-    body.update(exc.extra)
+    # Extra keys add to the standard shape, never replace it ("status" stays the HTTP status).
+    body.update({key: value for key, value in exc.extra.items() if key not in STANDARD_KEYS})
     return JSONResponse(body, status_code=exc.status, headers=exc.headers)
 
 

@@ -2,9 +2,10 @@
 
 Customers stay anonymous; advisors, supervisors and operators log in with the
 OAuth2 password flow (`POST /api/auth/token`) and send `Authorization: Bearer`.
-Tokens are stateless: a user deactivated after login keeps access until the
-token expires (`JWT_TTL_MINUTES`). Routes protect themselves with the
-`Annotated` aliases of `api.auth.deps` (`SupervisorDep`, `StaffDep`, ...).
+Every request re-reads the token's user (`api.auth.access`), so deactivation
+takes effect at once; logins are throttled (`api.auth.throttle`); routes protect
+themselves with the `Annotated` aliases of `api.auth.deps` (`SupervisorDep`,
+`StaffDep`, ...) and of `api.auth.scope` (the caller's branches).
 """
 
 from api.auth.principal import ROLES, Principal

@@ -1,11 +1,13 @@
 """Manage staff users from a shell.
 
     python -m api.auth create-user --username ana --role supervisor
+    python -m api.auth create-user --username eva --role supervisor --branch Centro --branch Norte
     python -m api.auth create-user --username luis --role advisor --advisor-email luis@bank.cl
 
 The password comes from TICKETERO_NEW_PASSWORD or, when that is unset, an
 interactive prompt (asked twice); never from the command line, where it would
-land in the shell history and the process list. Uses DATABASE_URL.
+land in the shell history and the process list. A supervisor given `--branch`
+sees only those branches; one without sees every branch. Uses DATABASE_URL.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import os
 import sys
 
 from api.auth.principal import ROLES
+from api.auth.scope import assign_branches, find_branches
 from api.auth.users import UserError, advisor_id_by_email, create_user
 from db.engine import make_engine
 from settings import get_settings
@@ -47,6 +50,8 @@ def read_password() -> str:
 async def create_user_command(args: argparse.Namespace) -> str:
     if (args.role == "advisor") != bool(args.advisor_email):
         raise CliError("--advisor-email is required for --role advisor and only for it")
+    if args.branch and args.role != "supervisor":
+        raise CliError("--branch is only for --role supervisor")
     password = read_password()
     engine = make_engine(get_settings(), pool_size=1)
     try:
@@ -56,12 +61,19 @@ async def create_user_command(args: argparse.Namespace) -> str:
             if advisor_id is None:
                 raise CliError(f"no advisor with email {args.advisor_email!r}")
         try:
+            branches = await find_branches(engine, args.branch)
+        except LookupError as exc:
+            raise CliError(str(exc)) from exc
+        try:
             user = await create_user(engine, args.username, password, args.role, advisor_id)
         except (UserError, ValueError) as exc:
             raise CliError(str(exc)) from exc
+        await assign_branches(engine, user.user_id, [branch_id for branch_id, _ in branches])
     finally:
         await engine.dispose()
     linked = f", advisor {user.advisor_id}" if user.advisor_id is not None else ""
+    if branches:
+        linked += ", branches " + ", ".join(name for _, name in branches)
     return f"created user {user.username!r} (id {user.user_id}, role {user.role}{linked})"
 
 
@@ -75,6 +87,12 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--role", required=True, choices=ROLES)
     create.add_argument(
         "--advisor-email", help="link the user to this advisor (required for --role advisor)"
+    )
+    create.add_argument(
+        "--branch",
+        action="append",
+        default=[],
+        help="a branch this supervisor sees (repeatable; none: every branch)",
     )
     return root
 

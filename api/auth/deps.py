@@ -8,9 +8,10 @@ use the `Annotated` aliases:
     @router.get("/x")
     async def x(who: SupervisorDep) -> ...
 
-Tokens are stateless: the user is not re-read on each request, so a user
-deactivated (or whose role changed) keeps the token's access until it expires
-(`JWT_TTL_MINUTES`). Keep the TTL short where that matters.
+Each request re-reads the token's user from the database (`api.auth.access`): a
+user or advisor deactivated, or whose role or advisor changed, since login gets
+a 401 at once. The principal carries the branches the user may see; routes that
+address a branch, a ticket or an advisor check it with `api.auth.scope`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from api.auth.access import StaffDirectory, staff_directory
 from api.auth.principal import ROLES, Principal
 from api.auth.tokens import TokenError, decode_token
 from api.errors import ApiError
@@ -40,6 +42,7 @@ __all__ = [
 
 TOKEN_URL = "/api/auth/token"  # noqa: S105 - a path, not a secret
 BEARER = {"WWW-Authenticate": "Bearer"}
+REVOKED = "Access token no longer valid: the user is inactive or changed; log in again"
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 
@@ -54,14 +57,19 @@ def auth_settings(request: Request) -> Settings:
 async def current_principal(
     token: Annotated[str | None, Depends(oauth2_scheme)],
     settings: Annotated[Settings, Depends(auth_settings)],
+    directory: Annotated[StaffDirectory, Depends(staff_directory)],
 ) -> Principal:
-    """The caller of a valid bearer token, or a 401."""
+    """The caller of a valid bearer token whose user is still active as it was, or a 401."""
     if not token:
         raise ApiError(401, "Not authenticated", headers=BEARER)
     try:
-        return decode_token(token, settings)
+        claimed = decode_token(token, settings)
     except TokenError as exc:
         raise ApiError(401, str(exc), headers=BEARER) from exc
+    found = await directory.find(claimed.user_id)
+    if found is None or (found.role, found.advisor_id) != (claimed.role, claimed.advisor_id):
+        raise ApiError(401, REVOKED, headers=BEARER)
+    return found
 
 
 def require_roles(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:

@@ -74,7 +74,9 @@ async def set_status(body: StatusChange, who: AdvisorDep, res: ResourcesDep) -> 
     advisor_id = _advisor_id(who)
     advisor = await _load(res, advisor_id)
     if advisor.current_ticket is not None and body.status != "AVAILABLE":
-        raise ApiError(409, "finish the ticket in hand first", extra={"status": advisor.status})
+        raise ApiError(
+            409, "finish the ticket in hand first", extra={"advisorStatus": advisor.status}
+        )
     advisor = await claims.set_status(res.engine, advisor_id, body.status, datetime.now(UTC))
     if body.status == "AVAILABLE" and advisor.current_ticket is None:
         client = await res.temporal.get()

@@ -19,6 +19,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from pydantic.alias_generators import to_camel
 
 from api.auth.deps import SupervisorDep
+from api.auth.scope import AdvisorSupervisorDep, BranchSupervisorDep, require_branch_name
 from api.deps import ResourcesDep
 from api.errors import ApiError
 from api.routes.supervision import CamelModel, HourMinute
@@ -171,18 +172,19 @@ class BranchOut(CamelModel):
 
 @router.get("/api/branches", response_model=list[BranchOut])
 async def list_branches(who: SupervisorDep, res: ResourcesDep) -> list[BranchOut]:
-    """Every branch with its time zone, opening hours and queue settings."""
-    return [BranchOut.model_validate(b) for b in await service.list_branches(res)]
+    """Every branch the caller supervises, with time zone, opening hours and queue settings."""
+    branches = await service.list_branches(res)
+    return [BranchOut.model_validate(b) for b in branches if who.sees_branch(b.id)]
 
 
 @router.get("/api/branches/{branch}", response_model=BranchOut)
-async def get_branch(branch: str, who: SupervisorDep, res: ResourcesDep) -> BranchOut:
+async def get_branch(branch: str, who: BranchSupervisorDep, res: ResourcesDep) -> BranchOut:
     return BranchOut.model_validate(await service.get_branch(res, branch))
 
 
 @router.put("/api/branches/{branch}", response_model=BranchOut)
 async def edit_branch(
-    branch: str, body: BranchEdit, who: SupervisorDep, res: ResourcesDep
+    branch: str, body: BranchEdit, who: BranchSupervisorDep, res: ResourcesDep
 ) -> BranchOut:
     """Change the time zone and/or opening hours; fields left out keep their value."""
     return BranchOut.model_validate(await service.edit_branch(res, branch, body.changes()))
@@ -190,7 +192,7 @@ async def edit_branch(
 
 @router.put("/api/branches/{branch}/queues/{queue}", response_model=BranchOut)
 async def edit_queue(
-    branch: str, queue: str, body: QueueEdit, who: SupervisorDep, res: ResourcesDep
+    branch: str, queue: str, body: QueueEdit, who: BranchSupervisorDep, res: ResourcesDep
 ) -> BranchOut:
     """Change a queue's settings; a new average service time re-seeds the measured one."""
     return BranchOut.model_validate(await service.edit_queue(res, branch, queue, body.changes()))
@@ -284,6 +286,7 @@ async def create_advisor(
     body: AdvisorCreate, who: SupervisorDep, res: ResourcesDep, response: Response
 ) -> AdvisorOut:
     """Register an advisor (OFFLINE); with username and password also their login."""
+    await require_branch_name(res.engine, who, body.branch_office, must_exist=True)
     created = await service.create_advisor(res, body.branch_office, body.advisor(), body.login())
     response.headers["Location"] = f"/api/advisors/{created.id}"
     return AdvisorOut.model_validate(created)
@@ -295,18 +298,24 @@ async def list_advisors(
     res: ResourcesDep,
     branch_office: Annotated[str | None, Query(alias="branchOffice", max_length=100)] = None,
 ) -> list[AdvisorOut]:
-    """Every advisor, inactive ones included; `branchOffice` narrows to one branch."""
-    return [AdvisorOut.model_validate(a) for a in await service.list_advisors(res, branch_office)]
+    """Every advisor of the caller's branches, inactive ones included; `branchOffice` narrows
+    to one branch."""
+    if branch_office is not None:
+        await require_branch_name(res.engine, who, branch_office)
+    found = await service.list_advisors(res, branch_office)
+    return [AdvisorOut.model_validate(a) for a in found if who.sees_branch(a.branch_id)]
 
 
 @router.get("/api/advisors/{advisor_id}", response_model=AdvisorOut)
-async def get_advisor(advisor_id: AdvisorId, who: SupervisorDep, res: ResourcesDep) -> AdvisorOut:
+async def get_advisor(
+    advisor_id: AdvisorId, who: AdvisorSupervisorDep, res: ResourcesDep
+) -> AdvisorOut:
     return AdvisorOut.model_validate(await service.get_advisor(res, advisor_id))
 
 
 @router.patch("/api/advisors/{advisor_id}", response_model=AdvisorOut)
 async def edit_advisor(
-    advisor_id: AdvisorId, body: AdvisorPatch, who: SupervisorDep, res: ResourcesDep
+    advisor_id: AdvisorId, body: AdvisorPatch, who: AdvisorSupervisorDep, res: ResourcesDep
 ) -> AdvisorOut:
     """Rename, move desk, change queues, (de)activate; 409 on a taken desk or a held ticket."""
     return AdvisorOut.model_validate(await service.edit_advisor(res, advisor_id, **body.changes()))

@@ -12,7 +12,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, PlainSerializer
 from pydantic.alias_generators import to_camel
 
-from api.auth.deps import StaffDep, SupervisorDep
+from api.auth.scope import BranchSupervisorDep, TicketStaffDep
 from api.deps import ResourcesDep
 from api.services import supervision as service
 from domain.alerts import AlertKind, Severity
@@ -175,32 +175,32 @@ class HistoryOut(CamelModel):
 
 
 @router.get("/api/branches/{branch}/dashboard", response_model=DashboardOut)
-async def dashboard(branch: str, who: SupervisorDep, res: ResourcesDep) -> DashboardOut:
+async def dashboard(branch: str, who: BranchSupervisorDep, res: ResourcesDep) -> DashboardOut:
     """Per queue: waiting, being served, completed today, waits and staffing."""
     return DashboardOut.model_validate(await service.dashboard(res, branch))
 
 
 @router.get("/api/branches/{branch}/queues/{queue}/stats", response_model=QueueStatsOut)
 async def queue_stats(
-    branch: str, queue: str, who: SupervisorDep, res: ResourcesDep
+    branch: str, queue: str, who: BranchSupervisorDep, res: ResourcesDep
 ) -> QueueStatsOut:
     """The line in calling order, today's outcomes and wait percentiles, a newcomer's wait."""
     return QueueStatsOut.model_validate(await service.queue_stats(res, branch, queue))
 
 
 @router.get("/api/branches/{branch}/advisors", response_model=list[AdvisorDayOut])
-async def advisors(branch: str, who: SupervisorDep, res: ResourcesDep) -> list[AdvisorDayOut]:
+async def advisors(branch: str, who: BranchSupervisorDep, res: ResourcesDep) -> list[AdvisorDayOut]:
     """Active advisors by desk: status, ticket in hand and today's services."""
     return [AdvisorDayOut.model_validate(a) for a in await service.branch_advisors(res, branch)]
 
 
 @router.get("/api/branches/{branch}/alerts", response_model=AlertsOut)
-async def alerts(branch: str, who: SupervisorDep, res: ResourcesDep) -> AlertsOut:
+async def alerts(branch: str, who: BranchSupervisorDep, res: ResourcesDep) -> AlertsOut:
     """Situations that need a person now, most urgent first."""
     return AlertsOut.model_validate(await service.alerts(res, branch))
 
 
 @router.get("/api/tickets/{reference}/history", response_model=HistoryOut)
-async def history(reference: uuid.UUID, who: StaffDep, res: ResourcesDep) -> HistoryOut:
+async def history(reference: uuid.UUID, who: TicketStaffDep, res: ResourcesDep) -> HistoryOut:
     """The ticket and every transition it went through, oldest first."""
     return HistoryOut.model_validate(await service.history(res, reference))

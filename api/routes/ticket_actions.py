@@ -11,7 +11,8 @@ import uuid
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from api.auth.deps import AdvisorDep, Principal, StaffDep
+from api.auth.deps import Principal
+from api.auth.scope import TicketAdvisorDep, TicketStaffDep
 from api.deps import ResourcesDep
 from api.errors import ApiError
 from api.schemas import TicketResponse
@@ -51,7 +52,7 @@ async def cancel(
 
 
 @router.post("/start", response_model=TicketResponse, response_model_by_alias=True)
-async def start(reference: uuid.UUID, who: AdvisorDep, res: ResourcesDep) -> TicketResponse:
+async def start(reference: uuid.UUID, who: TicketAdvisorDep, res: ResourcesDep) -> TicketResponse:
     advisor = _advisor(who)
     return await _run(
         res, reference, Transition(action="START", actor=f"advisor:{advisor}", advisor_id=advisor)
@@ -59,7 +60,9 @@ async def start(reference: uuid.UUID, who: AdvisorDep, res: ResourcesDep) -> Tic
 
 
 @router.post("/complete", response_model=TicketResponse, response_model_by_alias=True)
-async def complete(reference: uuid.UUID, who: AdvisorDep, res: ResourcesDep) -> TicketResponse:
+async def complete(
+    reference: uuid.UUID, who: TicketAdvisorDep, res: ResourcesDep
+) -> TicketResponse:
     advisor = _advisor(who)
     return await _run(
         res,
@@ -69,7 +72,7 @@ async def complete(reference: uuid.UUID, who: AdvisorDep, res: ResourcesDep) -> 
 
 
 @router.post("/no-show", response_model=TicketResponse, response_model_by_alias=True)
-async def no_show(reference: uuid.UUID, who: AdvisorDep, res: ResourcesDep) -> TicketResponse:
+async def no_show(reference: uuid.UUID, who: TicketAdvisorDep, res: ResourcesDep) -> TicketResponse:
     advisor = _advisor(who)
     return await _run(
         res,
@@ -84,7 +87,7 @@ async def no_show(reference: uuid.UUID, who: AdvisorDep, res: ResourcesDep) -> T
 
 
 @router.post("/recall", response_model=TicketResponse, response_model_by_alias=True)
-async def recall(reference: uuid.UUID, who: AdvisorDep, res: ResourcesDep) -> TicketResponse:
+async def recall(reference: uuid.UUID, who: TicketAdvisorDep, res: ResourcesDep) -> TicketResponse:
     """Announce a called ticket again, or call a no-show back (once)."""
     advisor = _advisor(who)
     view = await lifecycle.recall(res, reference, advisor, f"advisor:{advisor}")
@@ -93,7 +96,7 @@ async def recall(reference: uuid.UUID, who: AdvisorDep, res: ResourcesDep) -> Ti
 
 @router.post("/transfer", response_model=TicketResponse, response_model_by_alias=True)
 async def transfer(
-    reference: uuid.UUID, body: TransferRequest, who: StaffDep, res: ResourcesDep
+    reference: uuid.UUID, body: TransferRequest, who: TicketStaffDep, res: ResourcesDep
 ) -> TicketResponse:
     """Move the ticket to another queue; it keeps its arrival time (and so its place)."""
     if who.role == "advisor":

@@ -1,4 +1,7 @@
-"""`current_principal` and `require_roles` on a tiny app (no database, no stack)."""
+"""`current_principal` and `require_roles` on a tiny app (no database, no stack).
+
+The users the tokens name are looked up in an in-memory directory instead of `app_user`.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import pytest
 from fastapi import Depends, FastAPI
 from pydantic import SecretStr
 
+from api.auth.access import staff_directory
 from api.auth.deps import (
     AdvisorDep,
     OperatorDep,
@@ -30,10 +34,18 @@ USERS = {
 }
 
 
+class MemoryDirectory:
+    """Every user of `USERS` is active as its token says; others do not exist."""
+
+    async def find(self, user_id: int) -> Principal | None:
+        return next((p for p in USERS.values() if p.user_id == user_id), None)
+
+
 def tiny_app() -> FastAPI:
     app = FastAPI()
     install_error_handlers(app)
     app.dependency_overrides[auth_settings] = lambda: CFG
+    app.dependency_overrides[staff_directory] = MemoryDirectory
 
     @app.get("/supervised", dependencies=[Depends(require_roles("supervisor"))])
     async def supervised() -> dict[str, str]:
@@ -133,3 +145,21 @@ def test_unknown_role_is_a_programming_error() -> None:
         require_roles("admin")
     with pytest.raises(ValueError):
         require_roles()
+
+
+async def test_token_of_a_user_no_longer_in_the_directory_is_401(
+    client: httpx.AsyncClient,
+) -> None:
+    gone = Principal(user_id=99, username="ghost", role="operator", advisor_id=None)
+    token = issue_token(gone, CFG)
+    resp = await client.get("/staff", headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 401
+    assert resp.headers["www-authenticate"] == "Bearer"
+    assert "no longer valid" in resp.json()["message"]
+
+
+async def test_token_whose_role_changed_since_login_is_401(client: httpx.AsyncClient) -> None:
+    promoted = Principal(user_id=1, username="ana", role="operator", advisor_id=None)
+    token = issue_token(promoted, CFG)
+    resp = await client.get("/staff", headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 401

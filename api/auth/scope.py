@@ -1,0 +1,154 @@
+"""Which branches a caller may see and act on.
+
+Advisors act on their own branch's tickets only; supervisors see the branches
+assigned to them in `app_user_branch` (every branch when none is assigned: the
+bootstrap supervisor, a head-office supervisor); operators see everything.
+Routes swap their role alias for one of these, which also checks the branch of
+the addressed branch, ticket or advisor (403 with a clear message when it is
+outside the caller's branches; what does not exist is left to the route's 404):
+
+    @router.get("/api/branches/{branch}/dashboard")
+    async def dashboard(branch: str, who: BranchSupervisorDep, ...) -> ...
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Annotated
+
+from fastapi import Depends, Path
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from api.auth.deps import AdvisorDep, StaffDep, SupervisorDep
+from api.auth.principal import Principal
+from api.deps import ResourcesDep
+from api.errors import ApiError
+
+__all__ = [
+    "AdvisorSupervisorDep",
+    "BranchSupervisorDep",
+    "TicketAdvisorDep",
+    "TicketStaffDep",
+    "assign_branches",
+    "find_branches",
+    "require_branch_name",
+]
+
+OTHER_BRANCH = "outside your branches"
+
+
+def branch_key(raw: str) -> str:
+    """A branch name as stored: spaces collapsed (like ticket creation)."""
+    return " ".join(raw.split())
+
+
+async def branch_id_by_name(conn: AsyncConnection, name: str) -> int | None:
+    row = (
+        await conn.execute(
+            text("SELECT id FROM branch WHERE lower(name) = lower(:n)"), {"n": branch_key(name)}
+        )
+    ).first()
+    return None if row is None else int(row.id)
+
+
+async def _scalar_id(engine: AsyncEngine, sql: str, key: object) -> int | None:
+    async with engine.connect() as conn:
+        value = (await conn.execute(text(sql), {"k": key})).scalar()
+    return None if value is None else int(value)
+
+
+async def require_branch_name(
+    engine: AsyncEngine, who: Principal, name: str, *, must_exist: bool = False
+) -> None:
+    """403 unless `who` may act on the branch called `name`.
+
+    A branch that does not exist passes (the route answers 404, or creates it),
+    unless `must_exist`: a caller limited to some branches cannot create others.
+    """
+    if who.branches is None:
+        return
+    async with engine.connect() as conn:
+        branch_id = await branch_id_by_name(conn, name)
+    if branch_id is None and not must_exist:
+        return
+    if branch_id is None or not who.sees_branch(branch_id):
+        raise ApiError(403, f"branch {branch_key(name)[:100]!r} is {OTHER_BRANCH}")
+
+
+async def _ticket_in_scope(engine: AsyncEngine, who: Principal, reference: uuid.UUID) -> Principal:
+    if who.branches is not None:
+        branch_id = await _scalar_id(
+            engine, "SELECT branch_id FROM ticket WHERE reference = :k", reference
+        )
+        if branch_id is not None and not who.sees_branch(branch_id):
+            raise ApiError(403, f"this ticket belongs to a branch {OTHER_BRANCH}")
+    return who
+
+
+async def _ticket_staff(reference: uuid.UUID, who: StaffDep, res: ResourcesDep) -> Principal:
+    return await _ticket_in_scope(res.engine, who, reference)
+
+
+async def _ticket_advisor(reference: uuid.UUID, who: AdvisorDep, res: ResourcesDep) -> Principal:
+    return await _ticket_in_scope(res.engine, who, reference)
+
+
+async def _branch_supervisor(branch: str, who: SupervisorDep, res: ResourcesDep) -> Principal:
+    await require_branch_name(res.engine, who, branch)
+    return who
+
+
+async def _advisor_supervisor(
+    advisor_id: Annotated[int, Path(ge=1, le=2_147_483_647)],
+    who: SupervisorDep,
+    res: ResourcesDep,
+) -> Principal:
+    if who.branches is not None:
+        branch_id = await _scalar_id(
+            res.engine, "SELECT branch_id FROM advisor WHERE id = :k", advisor_id
+        )
+        if branch_id is not None and not who.sees_branch(branch_id):
+            raise ApiError(403, f"advisor {advisor_id} works at a branch {OTHER_BRANCH}")
+    return who
+
+
+#: Any staff role, limited to the branch of the `{reference}` ticket.
+TicketStaffDep = Annotated[Principal, Depends(_ticket_staff)]
+#: An advisor of the `{reference}` ticket's branch.
+TicketAdvisorDep = Annotated[Principal, Depends(_ticket_advisor)]
+#: A supervisor of the `{branch}` branch.
+BranchSupervisorDep = Annotated[Principal, Depends(_branch_supervisor)]
+#: A supervisor of the `{advisor_id}` advisor's branch.
+AdvisorSupervisorDep = Annotated[Principal, Depends(_advisor_supervisor)]
+
+
+async def find_branches(engine: AsyncEngine, names: Sequence[str]) -> list[tuple[int, str]]:
+    """The id and stored name of each named branch; `LookupError` names one that is missing."""
+    found: list[tuple[int, str]] = []
+    async with engine.connect() as conn:
+        for name in names:
+            row = (
+                await conn.execute(
+                    text("SELECT id, name FROM branch WHERE lower(name) = lower(:n)"),
+                    {"n": branch_key(name)},
+                )
+            ).first()
+            if row is None:
+                raise LookupError(f"no branch {branch_key(name)!r}")
+            found.append((int(row.id), str(row.name)))
+    return found
+
+
+async def assign_branches(engine: AsyncEngine, user_id: int, branch_ids: Sequence[int]) -> None:
+    """Limit a supervisor to these branches (added to any they already have)."""
+    async with engine.begin() as conn:
+        for branch_id in branch_ids:
+            await conn.execute(
+                text(
+                    "INSERT INTO app_user_branch (user_id, branch_id) VALUES (:u, :b)"
+                    " ON CONFLICT DO NOTHING"
+                ),
+                {"u": user_id, "b": branch_id},
+            )
