@@ -10,6 +10,7 @@ from sqlmodel import SQLModel
 from db.models.branches import Branch, BranchQueue, TicketCounter
 from db.models.messages import Mensaje, MetricCounter
 from db.models.ops import AppState, OpsRun
+from db.models.security import AppUserBranch, AuthEvent, LoginThrottle
 from db.models.staff import Advisor, AppUser
 from db.models.tickets import Ticket, TicketEvent
 
@@ -19,8 +20,11 @@ __all__ = [
     "Advisor",
     "AppState",
     "AppUser",
+    "AppUserBranch",
+    "AuthEvent",
     "Branch",
     "BranchQueue",
+    "LoginThrottle",
     "Mensaje",
     "MetricCounter",
     "OpsRun",
