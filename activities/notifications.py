@@ -12,8 +12,7 @@ from activities.maintenance_mode import ensure_writable
 from activities.publisher import Publisher
 from activities.texts import render
 from db import messages, tickets
-from messaging.messages import OutboundTelegram
-from workflows.contracts import (
+from domain.contracts import (
     ENQUEUE_NOTIFICATION,
     GIVE_UP_NOTIFICATION,
     EnqueuedNotification,
@@ -22,6 +21,7 @@ from workflows.contracts import (
     message_key,
     notification_workflow_id,
 )
+from messaging.messages import OutboundTelegram
 
 
 class NotificationActivities:

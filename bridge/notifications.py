@@ -27,8 +27,8 @@ from bridge.delivery import Deliverer
 from bridge.retry import retrying
 from bridge.telegram import Failure, Permanent, RetryLater, SendResult, Sent
 from db import messages
+from domain.contracts import REPORT_DELIVERY_SIGNAL, DeliveryReport
 from messaging.messages import OutboundTelegram
-from workflows.contracts import DeliveryReport
 
 log = logging.getLogger("ticketero.bridge")
 FINAL_STATES = ("SENT", "FAILED")
@@ -45,7 +45,7 @@ class Reporter:
 
         async def signal() -> None:
             try:
-                await handle.signal("report_delivery", report)
+                await handle.signal(REPORT_DELIVERY_SIGNAL, report)
             except RPCError as err:
                 if err.status != RPCStatusCode.NOT_FOUND:
                     raise

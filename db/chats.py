@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from db.messages import ERROR_COUNTER
 from db.metrics import bump
 from db.tickets import ACTIVE, get_ticket
-from workflows.contracts import TicketView
+from domain.contracts import TicketView
 
 
 @dataclass(frozen=True)

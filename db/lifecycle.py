@@ -14,9 +14,9 @@ from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.metrics import bump, observe
+from domain.contracts import AppliedTransition, LinkRecord, TransitionRecord
 from domain.estimate import update_moving_average
 from domain.states import TicketAction, TicketStatus
-from workflows.contracts import AppliedTransition, LinkRecord, TransitionRecord
 
 # Actions after which the ticket no longer occupies its advisor.
 _FREES_ADVISOR = {

@@ -16,11 +16,11 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from domain.contracts import CreateOutcome, NewTicket, TicketView, WaitRange
 from domain.estimate import estimate_wait
 from domain.numbering import business_day, business_day_bounds, format_ticket_number
 from domain.queues import DEFAULT_QUEUE_SETTINGS
 from domain.states import ACTIVE_STATUSES, WAITING_STATUSES, TicketStatus
-from workflows.contracts import CreateOutcome, NewTicket, TicketView, WaitRange
 
 ACTIVE = tuple(s.value for s in ACTIVE_STATUSES)
 WAITING = tuple(s.value for s in WAITING_STATUSES)

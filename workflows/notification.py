@@ -8,9 +8,11 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.contracts import (
+    from domain.contracts import (
         ENQUEUE_NOTIFICATION,
         GIVE_UP_NOTIFICATION,
+        NOTIFICATION_WORKFLOW,
+        REPORT_DELIVERY_SIGNAL,
         DeliveryReport,
         EnqueuedNotification,
         GiveUpRequest,
@@ -27,7 +29,7 @@ ACTIVITY_RETRY = RetryPolicy(
 )
 
 
-@workflow.defn(name="NotificationWorkflow")
+@workflow.defn(name=NOTIFICATION_WORKFLOW)
 class NotificationWorkflow:
     def __init__(self) -> None:
         self._report: DeliveryReport | None = None
@@ -78,6 +80,6 @@ class NotificationWorkflow:
             attempt += 1
             await workflow.sleep(delay)
 
-    @workflow.signal(name="report_delivery")
+    @workflow.signal(name=REPORT_DELIVERY_SIGNAL)
     def report_delivery(self, report: DeliveryReport) -> None:
         self._report = report

@@ -14,7 +14,7 @@ from api.errors import ApiError
 from api.resources import Resources
 from assignment import dispatcher
 from db import tickets as store
-from workflows.contracts import (
+from domain.contracts import (
     ERR_INVALID_TRANSITION,
     ERR_NOT_ALLOWED,
     TicketView,
