@@ -10,7 +10,6 @@ from temporalio.exceptions import ApplicationError
 
 from activities.maintenance_mode import ensure_writable
 from activities.publisher import Publisher
-from activities.texts import render
 from db import messages, tickets
 from domain.contracts import (
     ENQUEUE_NOTIFICATION,
@@ -22,6 +21,7 @@ from domain.contracts import (
     notification_workflow_id,
 )
 from messaging.messages import OutboundTelegram
+from messaging.texts import render
 
 
 class NotificationActivities:

@@ -17,7 +17,6 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.texts import render
 from bridge.confirmations import Confirmations
 from bridge.retry import retrying
 from bridge.updates import ChatMessage, parse_command
@@ -33,6 +32,7 @@ from domain.contracts import (
     ticket_workflow_id,
 )
 from domain.deeplink import decode_start_payload
+from messaging.texts import render
 
 log = logging.getLogger("ticketero.bridge")
 T = TypeVar("T")
