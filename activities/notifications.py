@@ -20,6 +20,7 @@ from domain.contracts import (
     message_key,
     notification_workflow_id,
 )
+from domain.states import MessageState
 from messaging.messages import OutboundTelegram
 from messaging.texts import render
 
@@ -62,7 +63,7 @@ class NotificationActivities:
             body=body,
             scheduled_at=datetime.now(UTC),
         )
-        if row.state != "PENDING":
+        if row.state != MessageState.PENDING:
             return EnqueuedNotification(message_id=row.id, already_final=row.state)
         await self._publisher.publish_telegram(
             OutboundTelegram(

@@ -21,7 +21,7 @@ from bridge.confirmations import Confirmations
 from bridge.retry import retrying
 from bridge.updates import ChatMessage, parse_command
 from db.chats import ChatTicket, active_ticket_for_chat, ticket_with_language
-from db.tickets import ACTIVE, WAITING
+from db.statuses import ACTIVE, WAITING
 from domain.contracts import (
     ERR_INVALID_TRANSITION,
     LINK_CHAT_SIGNAL,
@@ -32,6 +32,7 @@ from domain.contracts import (
     ticket_workflow_id,
 )
 from domain.deeplink import decode_start_payload
+from domain.states import TicketAction
 from messaging.texts import render
 
 log = logging.getLogger("ticketero.bridge")
@@ -144,7 +145,9 @@ class BotCommands:
             await self._say(msg.chat_id, "bot_nothing_to_confirm", msg.language)
             return
         handle = self._temporal.get_workflow_handle(ticket_workflow_id(pending.reference))
-        request = Transition(action="CANCEL", actor="customer:telegram", reason="via Telegram")
+        request = Transition(
+            action=TicketAction.CANCEL, actor="customer:telegram", reason="via Telegram"
+        )
         try:
             await self._call(
                 lambda: handle.execute_update(TRANSITION_UPDATE, request, result_type=TicketState)

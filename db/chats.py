@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.messages import ERROR_COUNTER
 from db.metrics import bump
-from db.tickets import ACTIVE, get_ticket
+from db.statuses import ACTIVE
+from db.tickets import get_ticket
 from domain.contracts import TicketView
 
 

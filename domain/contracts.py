@@ -17,6 +17,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from domain.states import DeliveryOutcome
+
 # --- Temporal names ----------------------------------------------------------------------
 # The string values are on the wire and in the histories of running workflows: changing
 # one breaks the executions already started under the old name.
@@ -144,7 +146,7 @@ class DeliveryReport(BaseModel):
     """What the bridge reports back after each attempt."""
 
     message_id: uuid.UUID
-    outcome: str = Field(pattern="^(SENT|RETRY|FAILED)$")
+    outcome: str = Field(pattern=f"^({'|'.join(DeliveryOutcome)})$")
     telegram_message_id: int | None = None
     error: str | None = None
     retry_after_seconds: float | None = None

@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
         NotificationOutcome,
         NotificationRequest,
     )
+    from domain.states import DeliveryOutcome, MessageState
 
 #: Waits before the 2nd, 3rd and 4th attempts; after the 4th the message is FAILED.
 RETRY_DELAYS = (timedelta(seconds=30), timedelta(seconds=60), timedelta(seconds=120))
@@ -55,11 +56,13 @@ class NotificationWorkflow:
                     lambda: self._report is not None, timeout=REPORT_DEADLINE
                 )
             except TimeoutError:
-                return NotificationOutcome(message_id=enqueued.message_id, state="PENDING")
+                return NotificationOutcome(
+                    message_id=enqueued.message_id, state=MessageState.PENDING
+                )
             report = self._report
             assert report is not None
             self._report = None
-            if report.outcome != "RETRY":
+            if report.outcome != DeliveryOutcome.RETRY:
                 return NotificationOutcome(message_id=report.message_id, state=report.outcome)
             if attempt >= len(RETRY_DELAYS):
                 await workflow.execute_activity(
@@ -73,7 +76,7 @@ class NotificationWorkflow:
                     start_to_close_timeout=timedelta(seconds=30),
                     retry_policy=ACTIVITY_RETRY,
                 )
-                return NotificationOutcome(message_id=report.message_id, state="FAILED")
+                return NotificationOutcome(message_id=report.message_id, state=MessageState.FAILED)
             delay = RETRY_DELAYS[attempt]
             if report.retry_after_seconds and report.retry_after_seconds > delay.total_seconds():
                 delay = timedelta(seconds=report.retry_after_seconds)

@@ -56,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.queues import QueueName
     from domain.states import (
         ACTIVE_STATUSES,
+        FINAL_STATUSES,
         InvalidTransition,
         TicketAction,
         TicketStatus,
@@ -69,7 +70,6 @@ CREATE_DEADLINE = timedelta(minutes=5)
 DB_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=5)
 )
-_FINAL = {TicketStatus.COMPLETED, TicketStatus.CANCELLED, TicketStatus.EXPIRED}
 # The customer message each transition produces (when a chat is linked).
 _MESSAGE_FOR = {
     TicketAction.NOTIFY: MSG_TURN_NEAR,
@@ -171,7 +171,7 @@ class TicketWorkflow:
                     )
                 )
                 continue
-            if self._status in _FINAL or (
+            if self._status in FINAL_STATUSES or (
                 self._status is TicketStatus.NO_SHOW and self._recalls >= 1
             ):
                 return
