@@ -13,16 +13,17 @@ from activities.maintenance_mode import ensure_writable
 from activities.publisher import Publisher
 from assignment import dispatcher
 from db import lifecycle, tickets
-from messaging.live import ticket_event_routing_key
-from workflows.contracts import (
+from domain.contracts import (
     AFTER_CHANGE,
     APPLY_TRANSITION,
-    LINK_CHAT,
+    NEAR_TURN_SIGNAL,
+    RECORD_CHAT_LINK,
     AppliedTransition,
     LinkRecord,
     QueueChange,
     TransitionRecord,
 )
+from messaging.live import ticket_event_routing_key
 
 log = logging.getLogger("ticketero.activities.lifecycle")
 
@@ -54,7 +55,7 @@ class LifecycleActivities:
         )
         return applied
 
-    @activity.defn(name=LINK_CHAT)
+    @activity.defn(name=RECORD_CHAT_LINK)
     async def link_chat(self, rec: LinkRecord) -> None:
         """Record the customer's chat for the ticket's messages."""
         await ensure_writable(self._engine)
@@ -83,7 +84,7 @@ class LifecycleActivities:
                 workflow_ids = await tickets.near_turn_workflows(conn, change.branch_id, queue)
             for workflow_id in workflow_ids:
                 try:
-                    await self._client.get_workflow_handle(workflow_id).signal("near_turn")
+                    await self._client.get_workflow_handle(workflow_id).signal(NEAR_TURN_SIGNAL)
                 except RPCError as err:
                     log.info("near-turn signal not delivered: %s", err.status)
         return called

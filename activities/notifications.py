@@ -10,10 +10,8 @@ from temporalio.exceptions import ApplicationError
 
 from activities.maintenance_mode import ensure_writable
 from activities.publisher import Publisher
-from activities.texts import render
 from db import messages, tickets
-from messaging.messages import OutboundTelegram
-from workflows.contracts import (
+from domain.contracts import (
     ENQUEUE_NOTIFICATION,
     GIVE_UP_NOTIFICATION,
     EnqueuedNotification,
@@ -22,6 +20,9 @@ from workflows.contracts import (
     message_key,
     notification_workflow_id,
 )
+from domain.states import MessageState
+from messaging.messages import OutboundTelegram
+from messaging.texts import render
 
 
 class NotificationActivities:
@@ -62,7 +63,7 @@ class NotificationActivities:
             body=body,
             scheduled_at=datetime.now(UTC),
         )
-        if row.state != "PENDING":
+        if row.state != MessageState.PENDING:
             return EnqueuedNotification(message_id=row.id, already_final=row.state)
         await self._publisher.publish_telegram(
             OutboundTelegram(

@@ -8,12 +8,12 @@ from temporalio import activity
 from activities.maintenance_mode import ensure_writable
 from activities.publisher import Publisher
 from db import tickets as store
-from messaging.live import ticket_event_routing_key
-from workflows.contracts import (
+from domain.contracts import (
     CREATE_TICKET,
     CreateOutcome,
     NewTicket,
 )
+from messaging.live import ticket_event_routing_key
 
 
 class TicketActivities:

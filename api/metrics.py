@@ -25,9 +25,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from db.gauges import Snapshot
 from db.metrics import HISTOGRAMS
+from domain.contracts import MESSAGE_KINDS
 from domain.queues import QueueName
 from observability.logs import request_id_var
-from workflows.contracts import MESSAGE_KINDS
 
 HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0, 10.0)
 KNOWN_KINDS = MESSAGE_KINDS

@@ -9,9 +9,9 @@ from typing import Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
+from domain.contracts import TicketView
 from domain.national_id import NationalId, normalize_phone, parse_national_id
 from domain.queues import QueueName, parse_queue
-from workflows.contracts import TicketView
 
 
 class CreateTicketRequest(BaseModel):

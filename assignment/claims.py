@@ -9,7 +9,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from db.statuses import WAITING
 from domain.assignment import Candidate, FreeAdvisor, QueuePolicy, rank_advisors, rank_tickets
+from domain.states import AdvisorStatus, TicketStatus
+
+_AVAILABLE = AdvisorStatus.AVAILABLE.value
+_BUSY = AdvisorStatus.BUSY.value
 
 #: How many waiting tickets per queue are considered (heads of each line suffice).
 HEADS_PER_QUEUE = 5
@@ -63,7 +68,7 @@ async def claim_next(
         )
         if advisor is None or advisor.current_ticket is not None:
             return None
-        if auto and advisor.status != "AVAILABLE":
+        if auto and advisor.status != AdvisorStatus.AVAILABLE:
             return None
         for candidate in await _ranked_candidates(conn, advisor, now):
             reference = uuid.UUID(candidate.reference)
@@ -72,19 +77,19 @@ async def claim_next(
                     text(
                         "UPDATE ticket SET advisor_id = :a, claimed_at = :now"
                         " WHERE reference = :r AND advisor_id IS NULL"
-                        " AND status IN ('WAITING', 'NOTIFIED') RETURNING workflow_id"
+                        " AND status = ANY(:waiting) RETURNING workflow_id"
                     ),
-                    {"a": advisor.id, "now": now, "r": reference},
+                    {"a": advisor.id, "now": now, "r": reference, "waiting": WAITING},
                 )
             ).first()
             if won is None:
                 continue  # another advisor reserved it first
             await conn.execute(
                 text(
-                    "UPDATE advisor SET current_ticket = :r, status = 'BUSY', status_since = :now"
+                    "UPDATE advisor SET current_ticket = :r, status = :busy, status_since = :now"
                     " WHERE id = :a"
                 ),
-                {"r": reference, "a": advisor.id, "now": now},
+                {"r": reference, "a": advisor.id, "now": now, "busy": _BUSY},
             )
             return Claim(reference, won.workflow_id, advisor, candidate.queue)
     return None
@@ -102,21 +107,26 @@ async def claim_specific(
             await conn.execute(
                 text(
                     "UPDATE ticket SET advisor_id = :a, claimed_at = :now"
-                    " WHERE reference = :r AND status = 'NO_SHOW'"
+                    " WHERE reference = :r AND status = :no_show"
                     " AND NOT EXISTS (SELECT 1 FROM advisor o WHERE o.current_ticket = :r)"
                     " RETURNING workflow_id, queue"
                 ),
-                {"a": advisor.id, "now": now, "r": reference},
+                {
+                    "a": advisor.id,
+                    "now": now,
+                    "r": reference,
+                    "no_show": TicketStatus.NO_SHOW.value,
+                },
             )
         ).first()
         if won is None:
             return None
         await conn.execute(
             text(
-                "UPDATE advisor SET current_ticket = :r, status = 'BUSY', status_since = :now"
+                "UPDATE advisor SET current_ticket = :r, status = :busy, status_since = :now"
                 " WHERE id = :a"
             ),
-            {"r": reference, "a": advisor.id, "now": now},
+            {"r": reference, "a": advisor.id, "now": now, "busy": _BUSY},
         )
         return Claim(reference, won.workflow_id, advisor, won.queue)
 
@@ -127,17 +137,23 @@ async def release(engine: AsyncEngine, claim: Claim, now: datetime) -> None:
         await conn.execute(
             text(
                 "UPDATE ticket SET advisor_id = NULL, claimed_at = NULL"
-                " WHERE reference = :r AND advisor_id = :a AND status IN ('WAITING', 'NOTIFIED')"
+                " WHERE reference = :r AND advisor_id = :a AND status = ANY(:waiting)"
             ),
-            {"r": claim.reference, "a": claim.advisor.id},
+            {"r": claim.reference, "a": claim.advisor.id, "waiting": WAITING},
         )
         await conn.execute(
             text(
                 "UPDATE advisor SET current_ticket = NULL, idle_since = :now,"
-                " status = CASE WHEN status = 'BUSY' THEN 'AVAILABLE' ELSE status END"
+                " status = CASE WHEN status = :busy THEN :available ELSE status END"
                 " WHERE id = :a AND current_ticket = :r"
             ),
-            {"r": claim.reference, "a": claim.advisor.id, "now": now},
+            {
+                "r": claim.reference,
+                "a": claim.advisor.id,
+                "now": now,
+                "busy": _BUSY,
+                "available": _AVAILABLE,
+            },
         )
 
 
@@ -165,9 +181,14 @@ async def _ranked_candidates(
                 " SELECT reference, queue, arrived_at, row_number() OVER"
                 " (PARTITION BY queue ORDER BY arrived_at, reference) AS rn FROM ticket"
                 " WHERE branch_id = :b AND queue = ANY(:qs) AND advisor_id IS NULL"
-                " AND status IN ('WAITING', 'NOTIFIED')) heads WHERE rn <= :k"
+                " AND status = ANY(:waiting)) heads WHERE rn <= :k"
             ),
-            {"b": advisor.branch_id, "qs": list(advisor.queues), "k": HEADS_PER_QUEUE},
+            {
+                "b": advisor.branch_id,
+                "qs": list(advisor.queues),
+                "k": HEADS_PER_QUEUE,
+                "waiting": WAITING,
+            },
         )
     ).all()
     candidates = [Candidate(str(r.reference), r.queue, r.arrived_at) for r in rows]
@@ -183,10 +204,10 @@ async def free_advisors(engine: AsyncEngine, branch_id: int, queues: list[str]) 
                     "SELECT a.id, a.idle_since, (SELECT count(*) FROM ticket t"
                     " WHERE t.advisor_id = a.id AND t.completed_at >= :since) AS served"
                     " FROM advisor a WHERE a.branch_id = :b AND a.active"
-                    " AND a.status = 'AVAILABLE' AND a.current_ticket IS NULL"
+                    " AND a.status = :available AND a.current_ticket IS NULL"
                     " AND a.queues && CAST(:qs AS varchar[])"
                 ),
-                {"b": branch_id, "qs": queues, "since": _day_ago()},
+                {"b": branch_id, "qs": queues, "since": _day_ago(), "available": _AVAILABLE},
             )
         ).all()
     ranked = rank_advisors([FreeAdvisor(r.id, int(r.served), r.idle_since) for r in rows])
@@ -212,7 +233,7 @@ async def set_status(engine: AsyncEngine, advisor_id: int, status: str, now: dat
                     " idle_since = CASE WHEN :available THEN :now ELSE idle_since END"
                     " WHERE id = :a"
                 ),
-                {"s": status, "now": now, "a": advisor_id, "available": status == "AVAILABLE"},
+                {"s": status, "now": now, "a": advisor_id, "available": status == _AVAILABLE},
             )
         refreshed = await get_advisor(conn, advisor_id)
     assert refreshed is not None
@@ -228,9 +249,9 @@ async def reserved_but_not_called(engine: AsyncEngine, advisor: Advisor) -> str 
             await conn.execute(
                 text(
                     "SELECT workflow_id FROM ticket WHERE reference = :r"
-                    " AND status IN ('WAITING', 'NOTIFIED') AND advisor_id = :a"
+                    " AND status = ANY(:waiting) AND advisor_id = :a"
                 ),
-                {"r": advisor.current_ticket, "a": advisor.id},
+                {"r": advisor.current_ticket, "a": advisor.id, "waiting": WAITING},
             )
         ).first()
     return None if row is None else str(row.workflow_id)
@@ -244,10 +265,10 @@ async def stranded(engine: AsyncEngine, branch_id: int, older_than: datetime) ->
                 text(
                     "SELECT t.reference, t.workflow_id, t.queue, a.id AS advisor_id FROM ticket t"
                     " JOIN advisor a ON a.current_ticket = t.reference"
-                    " WHERE t.branch_id = :b AND t.status IN ('WAITING', 'NOTIFIED')"
+                    " WHERE t.branch_id = :b AND t.status = ANY(:waiting)"
                     " AND t.claimed_at < :older"
                 ),
-                {"b": branch_id, "older": older_than},
+                {"b": branch_id, "older": older_than, "waiting": WAITING},
             )
         ).all()
         found: list[Claim] = []

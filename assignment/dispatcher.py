@@ -10,8 +10,8 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from assignment import claims
+from domain.contracts import STATE_QUERY, TRANSITION_UPDATE, TicketState, Transition
 from domain.states import TicketAction
-from workflows.contracts import TicketState, Transition
 
 log = logging.getLogger("ticketero.assignment")
 #: Reservations tried per call before giving up (each refusal means the ticket moved on).
@@ -27,7 +27,7 @@ class Refused(Exception):
 async def send_raw(client: Client, workflow_id: str, transition: Transition) -> TicketState:
     """Run a transition update; Temporal's errors pass through untouched."""
     state: TicketState = await client.get_workflow_handle(workflow_id).execute_update(
-        "transition", transition, result_type=TicketState
+        TRANSITION_UPDATE, transition, result_type=TicketState
     )
     return state
 
@@ -96,7 +96,7 @@ async def recall(
 ) -> TicketState:
     """Call a no-show back once: the advisor must hold nothing else."""
     handle_state = await client.get_workflow_handle(workflow_id).query(
-        "state", result_type=TicketState
+        STATE_QUERY, result_type=TicketState
     )
     claim = await claims.claim_specific(
         engine, advisor_id, handle_state.reference, datetime.now(UTC)

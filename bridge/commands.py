@@ -17,21 +17,23 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.texts import render
 from bridge.confirmations import Confirmations
 from bridge.retry import retrying
 from bridge.updates import ChatMessage, parse_command
 from db.chats import ChatTicket, active_ticket_for_chat, ticket_with_language
-from db.tickets import ACTIVE, WAITING
-from domain.deeplink import decode_start_payload
-from workflows.contracts import (
+from db.statuses import ACTIVE, WAITING
+from domain.contracts import (
     ERR_INVALID_TRANSITION,
-    LINK_CHAT,
+    LINK_CHAT_SIGNAL,
+    TRANSITION_UPDATE,
     LinkChat,
     TicketState,
     Transition,
     ticket_workflow_id,
 )
+from domain.deeplink import decode_start_payload
+from domain.states import TicketAction
+from messaging.texts import render
 
 log = logging.getLogger("ticketero.bridge")
 T = TypeVar("T")
@@ -105,7 +107,7 @@ class BotCommands:
         handle = self._temporal.get_workflow_handle(ticket_workflow_id(reference))
         request = LinkChat(chat_id=msg.chat_id, language=msg.language)
         try:
-            await self._call(lambda: handle.signal(LINK_CHAT, request))
+            await self._call(lambda: handle.signal(LINK_CHAT_SIGNAL, request))
         except RPCError as err:
             if err.status not in _GONE:
                 raise
@@ -143,10 +145,12 @@ class BotCommands:
             await self._say(msg.chat_id, "bot_nothing_to_confirm", msg.language)
             return
         handle = self._temporal.get_workflow_handle(ticket_workflow_id(pending.reference))
-        request = Transition(action="CANCEL", actor="customer:telegram", reason="via Telegram")
+        request = Transition(
+            action=TicketAction.CANCEL, actor="customer:telegram", reason="via Telegram"
+        )
         try:
             await self._call(
-                lambda: handle.execute_update("transition", request, result_type=TicketState)
+                lambda: handle.execute_update(TRANSITION_UPDATE, request, result_type=TicketState)
             )
         except WorkflowUpdateFailedError as err:
             status = await self._refusal_status(err.cause, pending.reference)

@@ -27,11 +27,11 @@ from bridge.delivery import Deliverer
 from bridge.retry import retrying
 from bridge.telegram import Failure, Permanent, RetryLater, SendResult, Sent
 from db import messages
+from domain.contracts import REPORT_DELIVERY_SIGNAL, DeliveryReport
+from domain.states import FINAL_MESSAGE_STATES, DeliveryOutcome, MessageState
 from messaging.messages import OutboundTelegram
-from workflows.contracts import DeliveryReport
 
 log = logging.getLogger("ticketero.bridge")
-FINAL_STATES = ("SENT", "FAILED")
 
 
 class Reporter:
@@ -45,7 +45,7 @@ class Reporter:
 
         async def signal() -> None:
             try:
-                await handle.signal("report_delivery", report)
+                await handle.signal(REPORT_DELIVERY_SIGNAL, report)
             except RPCError as err:
                 if err.status != RPCStatusCode.NOT_FOUND:
                     raise
@@ -87,12 +87,12 @@ class NotificationHandler:
             log.error("no mensaje row; dead-lettering", extra={"message_id": out.message_id})
             await message.reject(requeue=False)
             return
-        if state in FINAL_STATES:
+        if state in FINAL_MESSAGE_STATES:
             log.info("redelivery of a message already %s", state, extra=_ids(out))
             report = DeliveryReport(message_id=out.message_id, outcome=state)
             await self._shielded(self._finish(message, out, report))
             return
-        if state != "PENDING":
+        if state != MessageState.PENDING:
             await message.ack()
             return
 
@@ -119,7 +119,9 @@ class NotificationHandler:
             return result
         return DeliveryReport(
             message_id=out.message_id,
-            outcome="FAILED" if isinstance(result, Permanent) else "RETRY",
+            outcome=DeliveryOutcome.FAILED
+            if isinstance(result, Permanent)
+            else DeliveryOutcome.RETRY,
             error=f"{result.reason}: {result.detail}",
             retry_after_seconds=result.retry_after if isinstance(result, RetryLater) else None,
         )
@@ -140,7 +142,9 @@ class NotificationHandler:
                 )
             )
             report = DeliveryReport(
-                message_id=out.message_id, outcome="SENT", telegram_message_id=telegram_id
+                message_id=out.message_id,
+                outcome=DeliveryOutcome.SENT,
+                telegram_message_id=telegram_id,
             )
         else:
             report = outcome

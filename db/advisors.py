@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.supervision import as_minutes
+from domain.states import AdvisorStatus, TicketStatus
 
 
 @dataclass(frozen=True)
@@ -144,9 +145,16 @@ async def insert_advisor(conn: AsyncConnection, branch_id: int, new: NewAdvisor)
         await conn.execute(
             text(
                 "INSERT INTO advisor (branch_id, name, email, desk, queues, status)"
-                " VALUES (:b, :n, :e, :d, CAST(:q AS varchar[]), 'OFFLINE') RETURNING id"
+                " VALUES (:b, :n, :e, :d, CAST(:q AS varchar[]), :offline) RETURNING id"
             ),
-            {"b": branch_id, "n": new.name, "e": new.email, "d": new.desk, "q": new.queues},
+            {
+                "b": branch_id,
+                "n": new.name,
+                "e": new.email,
+                "d": new.desk,
+                "q": new.queues,
+                "offline": AdvisorStatus.OFFLINE.value,
+            },
         )
     ).scalar_one()
     return int(advisor_id)
@@ -201,13 +209,21 @@ async def update_advisor(
             "UPDATE advisor SET name = coalesce(:n, name), desk = coalesce(:d, desk),"
             " queues = coalesce(CAST(:q AS varchar[]), queues),"
             " active = coalesce(:act, active),"
-            " status = CASE WHEN :act IS FALSE THEN 'OFFLINE' ELSE status END,"
-            " status_since = CASE WHEN :act IS FALSE AND status <> 'OFFLINE' THEN :now"
+            " status = CASE WHEN :act IS FALSE THEN :offline ELSE status END,"
+            " status_since = CASE WHEN :act IS FALSE AND status <> :offline THEN :now"
             " ELSE status_since END,"
             " idle_since = CASE WHEN :act IS FALSE THEN NULL ELSE idle_since END"
             " WHERE id = :id"
         ),
-        {"id": advisor_id, "n": name, "d": desk, "q": queues, "act": active, "now": now},
+        {
+            "id": advisor_id,
+            "n": name,
+            "d": desk,
+            "q": queues,
+            "act": active,
+            "now": now,
+            "offline": AdvisorStatus.OFFLINE.value,
+        },
     )
     if active is not None:
         await conn.execute(
@@ -240,10 +256,10 @@ async def branch_day(conn: AsyncConnection, branch_id: int, day: date) -> list[A
                 " avg(extract(epoch FROM completed_at - service_started_at))"
                 " FILTER (WHERE service_started_at IS NOT NULL) AS avg_service"
                 " FROM ticket d WHERE d.advisor_id = a.id AND d.business_day = :day"
-                " AND d.status = 'COMPLETED') s ON true"
+                " AND d.status = :completed) s ON true"
                 " WHERE a.branch_id = :b AND a.active ORDER BY a.desk, a.id"
             ),
-            {"b": branch_id, "day": day},
+            {"b": branch_id, "day": day, "completed": TicketStatus.COMPLETED.value},
         )
     ).all()
     return [

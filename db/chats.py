@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.messages import ERROR_COUNTER
 from db.metrics import bump
-from db.tickets import ACTIVE, get_ticket
-from workflows.contracts import TicketView
+from db.statuses import ACTIVE
+from db.tickets import get_ticket
+from domain.contracts import TicketView
 
 
 @dataclass(frozen=True)

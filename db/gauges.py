@@ -10,6 +10,7 @@ from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.metrics import read_all
+from db.statuses import WAITING
 
 
 @dataclass
@@ -30,8 +31,9 @@ async def snapshot(engine: AsyncEngine) -> Snapshot:
                     "SELECT b.name, t.queue, count(*) AS n,"
                     " extract(epoch FROM now() - min(t.arrived_at)) AS oldest FROM ticket t"
                     " JOIN branch b ON b.id = t.branch_id"
-                    " WHERE t.status IN ('WAITING', 'NOTIFIED') GROUP BY b.name, t.queue"
-                )
+                    " WHERE t.status = ANY(:waiting) GROUP BY b.name, t.queue"
+                ),
+                {"waiting": WAITING},
             )
         ).all()
         ops = (

@@ -14,9 +14,9 @@ from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.metrics import bump, observe
+from domain.contracts import AppliedTransition, LinkRecord, TransitionRecord
 from domain.estimate import update_moving_average
-from domain.states import TicketAction, TicketStatus
-from workflows.contracts import AppliedTransition, LinkRecord, TransitionRecord
+from domain.states import AdvisorStatus, TicketAction, TicketStatus
 
 # Actions after which the ticket no longer occupies its advisor.
 _FREES_ADVISOR = {
@@ -145,11 +145,17 @@ async def _record(
         await conn.execute(
             text(
                 "UPDATE advisor SET current_ticket = NULL, idle_since = :at,"
-                " status = CASE WHEN status = 'BUSY' THEN 'AVAILABLE' ELSE status END,"
-                " status_since = CASE WHEN status = 'BUSY' THEN :at ELSE status_since END"
+                " status = CASE WHEN status = :busy THEN :available ELSE status END,"
+                " status_since = CASE WHEN status = :busy THEN :at ELSE status_since END"
                 " WHERE id = :a AND current_ticket = :r"
             ),
-            {"a": freed, "at": rec.at, "r": rec.reference},
+            {
+                "a": freed,
+                "at": rec.at,
+                "r": rec.reference,
+                "busy": AdvisorStatus.BUSY.value,
+                "available": AdvisorStatus.AVAILABLE.value,
+            },
         )
     queue = row.queue
     branch_id = row.branch_id

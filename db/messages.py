@@ -14,6 +14,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.metrics import bump, observe
+from domain.states import MessageState
+
+_PENDING = MessageState.PENDING.value
+_SENT = MessageState.SENT.value
+_FAILED = MessageState.FAILED.value
 
 MESSAGE_NAMESPACE = uuid.UUID("0b8f6c1e-3f0a-4c65-8d4e-5a2b9c7e1f33")
 
@@ -53,9 +58,10 @@ async def ensure_pending(
             text(
                 "INSERT INTO mensaje (id, ticket_reference, type, channel, chat_id, state, text,"
                 " parse_mode, attempts, scheduled_at) VALUES (:id, :t, :k, 'TELEGRAM', :c,"
-                " 'PENDING', :x, 'HTML', 0, :s) ON CONFLICT DO NOTHING"
+                " :pending, :x, 'HTML', 0, :s) ON CONFLICT DO NOTHING"
             ),
             {
+                "pending": _PENDING,
                 "id": mid,
                 "t": ticket_reference,
                 "k": kind,
@@ -94,11 +100,17 @@ async def mark_sent(
         updated = (
             await conn.execute(
                 text(
-                    "UPDATE mensaje SET state = 'SENT', sent_at = :at, telegram_message_id = :tm,"
+                    "UPDATE mensaje SET state = :sent, sent_at = :at, telegram_message_id = :tm,"
                     " attempts = attempts + 1, last_error = NULL"
-                    " WHERE id = :id AND state = 'PENDING' RETURNING id"
+                    " WHERE id = :id AND state = :pending RETURNING id"
                 ),
-                {"id": message_id, "at": sent_at, "tm": telegram_message_id},
+                {
+                    "id": message_id,
+                    "at": sent_at,
+                    "tm": telegram_message_id,
+                    "sent": _SENT,
+                    "pending": _PENDING,
+                },
             )
         ).first()
         if updated is None:
@@ -116,10 +128,16 @@ async def mark_attempt_failed(
         await conn.execute(
             text(
                 "UPDATE mensaje SET attempts = attempts + 1, last_error = :e,"
-                " state = CASE WHEN :final THEN 'FAILED' ELSE state END"
-                " WHERE id = :id AND state = 'PENDING'"
+                " state = CASE WHEN :final THEN :failed ELSE state END"
+                " WHERE id = :id AND state = :pending"
             ),
-            {"id": message_id, "e": error[:500], "final": final},
+            {
+                "id": message_id,
+                "e": error[:500],
+                "final": final,
+                "failed": _FAILED,
+                "pending": _PENDING,
+            },
         )
         await bump(conn, [(ERROR_COUNTER, f"reason={reason}", 1.0)])
 
@@ -130,10 +148,10 @@ async def give_up(engine: AsyncEngine, message_id: uuid.UUID, kind: str, error: 
         updated = (
             await conn.execute(
                 text(
-                    "UPDATE mensaje SET state = 'FAILED', last_error = :e"
-                    " WHERE id = :id AND state = 'PENDING' RETURNING id"
+                    "UPDATE mensaje SET state = :failed, last_error = :e"
+                    " WHERE id = :id AND state = :pending RETURNING id"
                 ),
-                {"id": message_id, "e": error[:500]},
+                {"id": message_id, "e": error[:500], "failed": _FAILED, "pending": _PENDING},
             )
         ).first()
         if updated is not None:

@@ -15,6 +15,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.statuses import ACTIVE, BEING_SERVED, SERVING_ADVISORS, WAITING
+from domain.states import AdvisorStatus, MessageState, TicketStatus
+
 #: Columns a supervisor may edit, by the name the service uses.
 _BRANCH_COLUMNS = {"time_zone": "time_zone", "opens_at": "opens_at", "closes_at": "closes_at"}
 _QUEUE_COLUMNS = {
@@ -226,28 +229,36 @@ SELECT q.queue, q.priority, q.avg_service_seconds, q.service_samples,
        coalesce(s.serving, 0) AS serving, coalesce(s.idle, 0) AS idle
 FROM branch_queue q
 LEFT JOIN LATERAL (
-    SELECT count(*) FILTER (WHERE status IN ('WAITING', 'NOTIFIED')) AS waiting,
-           count(*) FILTER (WHERE status IN ('CALLED', 'IN_SERVICE')) AS being_served,
-           count(*) FILTER (WHERE status = 'COMPLETED' AND business_day = :day) AS completed,
+    SELECT count(*) FILTER (WHERE status = ANY(:waiting)) AS waiting,
+           count(*) FILTER (WHERE status = ANY(:being_served)) AS being_served,
+           count(*) FILTER (WHERE status = :completed AND business_day = :day) AS completed,
            avg(extract(epoch FROM called_at - arrived_at))
                FILTER (WHERE business_day = :day AND called_at IS NOT NULL) AS avg_wait
     FROM ticket
     WHERE branch_id = q.branch_id AND queue = q.queue
-      AND (business_day = :day OR status IN ('WAITING', 'NOTIFIED', 'CALLED', 'IN_SERVICE'))
+      AND (business_day = :day OR status = ANY(:active))
 ) t ON true
 LEFT JOIN LATERAL (
     SELECT number, arrived_at FROM ticket
-    WHERE branch_id = q.branch_id AND queue = q.queue AND status IN ('WAITING', 'NOTIFIED')
+    WHERE branch_id = q.branch_id AND queue = q.queue AND status = ANY(:waiting)
     ORDER BY arrived_at, reference LIMIT 1
 ) o ON true
 LEFT JOIN LATERAL (
-    SELECT count(*) FILTER (WHERE status IN ('AVAILABLE', 'BUSY')) AS serving,
-           count(*) FILTER (WHERE status = 'AVAILABLE' AND current_ticket IS NULL) AS idle
+    SELECT count(*) FILTER (WHERE status = ANY(:serving)) AS serving,
+           count(*) FILTER (WHERE status = :available AND current_ticket IS NULL) AS idle
     FROM advisor
     WHERE branch_id = q.branch_id AND active AND q.queue = ANY(queues)
 ) s ON true
 WHERE q.branch_id = :b
 """
+_FIGURES_STATUSES = {
+    "waiting": WAITING,
+    "being_served": BEING_SERVED,
+    "active": ACTIVE,
+    "completed": TicketStatus.COMPLETED.value,
+    "serving": SERVING_ADVISORS,
+    "available": AdvisorStatus.AVAILABLE.value,
+}
 
 
 async def queue_figures(
@@ -257,7 +268,8 @@ async def queue_figures(
     sql = (
         _FIGURES_SQL + (" AND q.queue = :q" if queue else "") + " ORDER BY q.priority DESC, q.queue"
     )
-    rows = (await conn.execute(text(sql), {"b": branch_id, "day": day, "q": queue})).all()
+    params = {"b": branch_id, "day": day, "q": queue, **_FIGURES_STATUSES}
+    rows = (await conn.execute(text(sql), params)).all()
     return [
         QueueFigures(
             queue=r.queue,
@@ -285,10 +297,10 @@ async def waiting_line(conn: AsyncConnection, branch_id: int, queue: str) -> lis
         await conn.execute(
             text(
                 "SELECT reference, number, status, arrived_at FROM ticket"
-                " WHERE branch_id = :b AND queue = :q AND status IN ('WAITING', 'NOTIFIED')"
+                " WHERE branch_id = :b AND queue = :q AND status = ANY(:waiting)"
                 " ORDER BY arrived_at, reference"
             ),
-            {"b": branch_id, "q": queue},
+            {"b": branch_id, "q": queue, "waiting": WAITING},
         )
     ).all()
     return [LineEntry(r.reference, r.number, r.status, r.arrived_at) for r in rows]
@@ -298,13 +310,21 @@ async def day_outcomes(conn: AsyncConnection, branch_id: int, queue: str, day: d
     row = (
         await conn.execute(
             text(
-                "SELECT count(*) FILTER (WHERE status = 'COMPLETED') AS completed,"
-                " count(*) FILTER (WHERE status = 'CANCELLED') AS cancelled,"
-                " count(*) FILTER (WHERE status = 'NO_SHOW') AS no_show,"
-                " count(*) FILTER (WHERE status = 'EXPIRED') AS expired"
+                "SELECT count(*) FILTER (WHERE status = :completed) AS completed,"
+                " count(*) FILTER (WHERE status = :cancelled) AS cancelled,"
+                " count(*) FILTER (WHERE status = :no_show) AS no_show,"
+                " count(*) FILTER (WHERE status = :expired) AS expired"
                 " FROM ticket WHERE branch_id = :b AND queue = :q AND business_day = :day"
             ),
-            {"b": branch_id, "q": queue, "day": day},
+            {
+                "b": branch_id,
+                "q": queue,
+                "day": day,
+                "completed": TicketStatus.COMPLETED.value,
+                "cancelled": TicketStatus.CANCELLED.value,
+                "no_show": TicketStatus.NO_SHOW.value,
+                "expired": TicketStatus.EXPIRED.value,
+            },
         )
     ).one()
     return DayOutcomes(int(row.completed), int(row.cancelled), int(row.no_show), int(row.expired))
@@ -338,9 +358,9 @@ async def failed_notifications(conn: AsyncConnection, branch_id: int, day: date)
         await conn.execute(
             text(
                 "SELECT count(*) FROM mensaje m JOIN ticket t ON t.reference = m.ticket_reference"
-                " WHERE t.branch_id = :b AND t.business_day = :day AND m.state = 'FAILED'"
+                " WHERE t.branch_id = :b AND t.business_day = :day AND m.state = :failed"
             ),
-            {"b": branch_id, "day": day},
+            {"b": branch_id, "day": day, "failed": MessageState.FAILED.value},
         )
     ).scalar_one()
     return int(count)

@@ -16,14 +16,13 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from db.statuses import ACTIVE, SERVING_ADVISORS, WAITING
+from domain.contracts import CreateOutcome, NewTicket, TicketView, WaitRange
 from domain.estimate import estimate_wait
 from domain.numbering import business_day, business_day_bounds, format_ticket_number
 from domain.queues import DEFAULT_QUEUE_SETTINGS
-from domain.states import ACTIVE_STATUSES, WAITING_STATUSES, TicketStatus
-from workflows.contracts import CreateOutcome, NewTicket, TicketView, WaitRange
+from domain.states import AdvisorStatus, TicketStatus
 
-ACTIVE = tuple(s.value for s in ACTIVE_STATUSES)
-WAITING = tuple(s.value for s in WAITING_STATUSES)
 EVENT_NAMESPACE = uuid.UUID("6f1f3c57-8a43-4b8e-9c57-1d1f8f7b2a10")
 
 
@@ -145,15 +144,21 @@ async def _view(conn: AsyncConnection, row: Any) -> TicketView:
 
 
 _STAFFING = (
-    "SELECT count(*) FILTER (WHERE status IN ('AVAILABLE', 'BUSY')) AS servers,"
-    " count(*) FILTER (WHERE status = 'AVAILABLE' AND current_ticket IS NULL) AS idle"
+    "SELECT count(*) FILTER (WHERE status = ANY(:serving)) AS servers,"
+    " count(*) FILTER (WHERE status = :available AND current_ticket IS NULL) AS idle"
     " FROM advisor WHERE branch_id = :b AND active AND :q = ANY(queues)"
 )
 
 
 async def _staffing_in(conn: AsyncConnection, branch_id: int, queue: str) -> tuple[int, int]:
     """Advisors serving the queue now (AVAILABLE or BUSY) and how many of them are idle."""
-    row = (await conn.execute(text(_STAFFING), {"b": branch_id, "q": queue})).one()
+    params = {
+        "b": branch_id,
+        "q": queue,
+        "serving": SERVING_ADVISORS,
+        "available": AdvisorStatus.AVAILABLE.value,
+    }
+    row = (await conn.execute(text(_STAFFING), params)).one()
     return int(row.servers), min(int(row.idle), int(row.servers))
 
 
@@ -172,12 +177,17 @@ async def near_turn_workflows(conn: AsyncConnection, branch_id: int, queue: str)
             text(
                 "SELECT w.workflow_id FROM (SELECT workflow_id, status, created_position,"
                 " row_number() OVER (ORDER BY arrived_at, reference) AS pos FROM ticket"
-                " WHERE branch_id = :b AND queue = :q AND status IN ('WAITING', 'NOTIFIED')) w"
+                " WHERE branch_id = :b AND queue = :q AND status = ANY(:waiting)) w"
                 " JOIN branch_queue bq ON bq.branch_id = :b AND bq.queue = :q"
-                " WHERE w.status = 'WAITING' AND w.pos <= bq.notify_threshold"
+                " WHERE w.status = :not_notified AND w.pos <= bq.notify_threshold"
                 " AND coalesce(w.created_position, bq.notify_threshold + 1) > bq.notify_threshold"
             ),
-            {"b": branch_id, "q": queue},
+            {
+                "b": branch_id,
+                "q": queue,
+                "waiting": WAITING,
+                "not_notified": TicketStatus.WAITING.value,
+            },
         )
     ).all()
     return [r.workflow_id for r in rows]
@@ -258,17 +268,17 @@ _INSERT = (
     " business_day, status, national_id_hash, national_id_masked, phone_masked,"
     " telegram_chat_id, language, workflow_id, arrived_at, created_at, updated_at, expires_at,"
     " created_position)"
-    " VALUES (:r, :b, :q, :n, :s, :d, 'WAITING', :h, :m, :pm, :chat, :lang, :wf,"
+    " VALUES (:r, :b, :q, :n, :s, :d, :status, :h, :m, :pm, :chat, :lang, :wf,"
     " clock_timestamp(), clock_timestamp(), clock_timestamp(), :exp,"
     " (SELECT count(*) + 1 FROM ticket w WHERE w.branch_id = :b AND w.queue = :q_count"
     " AND w.status IN :waiting))"
-    " RETURNING reference, created_at, created_position),"
+    " RETURNING reference, created_at, created_position, status),"
     " ev AS (INSERT INTO ticket_event (event_id, ticket_reference, at, action, from_status,"
-    " to_status, actor, reason) SELECT :e, reference, created_at, 'CREATE', NULL, 'WAITING',"
+    " to_status, actor, reason) SELECT :e, reference, created_at, 'CREATE', NULL, status,"
     " 'customer', NULL FROM ins)"
     " SELECT ins.created_at, ins.created_position - 1 AS ahead,"
     " EXISTS (SELECT 1 FROM advisor a WHERE a.branch_id = :b AND a.active"
-    " AND a.status = 'AVAILABLE' AND a.current_ticket IS NULL"
+    " AND a.status = :available AND a.current_ticket IS NULL"
     " AND a.queues @> ARRAY[CAST(:q_free AS varchar)])"
     " AS advisor_free FROM ins"
 )
@@ -325,6 +335,8 @@ async def _create_once(engine: AsyncEngine, new: NewTicket, default_tz: str) -> 
                     "exp": day_end,
                     "e": created_event_id(new.reference),
                     "waiting": WAITING,
+                    "status": TicketStatus.WAITING.value,
+                    "available": AdvisorStatus.AVAILABLE.value,
                 },
             )
         ).one()

@@ -12,6 +12,8 @@ from datetime import datetime, time
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from domain.states import AdvisorStatus
+
 __all__ = [
     "AdvisorSnapshot",
     "Alert",
@@ -109,7 +111,6 @@ class AlertThresholds:
 
 
 _DEFAULT_THRESHOLDS = AlertThresholds()
-_OFFLINE = "OFFLINE"
 _SEVERITY_ORDER = {severity: rank for rank, severity in enumerate(Severity)}
 _KIND_ORDER = {kind: rank for rank, kind in enumerate(AlertKind)}
 
@@ -196,7 +197,10 @@ def evaluate_alerts(
     if within_opening_hours:
         for advisor in advisors:
             offline_for = (now - advisor.status_since).total_seconds()
-            if advisor.status == _OFFLINE and offline_for > thresholds.advisor_offline_seconds:
+            if (
+                advisor.status == AdvisorStatus.OFFLINE
+                and offline_for > thresholds.advisor_offline_seconds
+            ):
                 alerts.append(
                     Alert(
                         kind=AlertKind.ADVISOR_INACTIVE,

@@ -1,17 +1,28 @@
-"""The ticket life cycle: which actions are allowed in which state.
+"""The states stored in the database, and the ticket life cycle's rules.
 
 Workflows, API handlers and the audit trail all go through `next_status`, so
 an impossible transition (completing a ticket nobody called, cancelling one
 already being served) is rejected in one place, with the same message.
+
+The enum values are exactly what the `ticket.status`, `advisor.status` and
+`mensaje.state` columns hold; SQL builds its status lists from these enums and
+sets (db/sql.py), never from literals.
 """
 
 from enum import StrEnum
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "BEING_SERVED_STATUSES",
+    "FINAL_MESSAGE_STATES",
+    "FINAL_STATUSES",
+    "SERVING_ADVISOR_STATUSES",
     "TERMINAL_STATUSES",
     "WAITING_STATUSES",
+    "AdvisorStatus",
+    "DeliveryOutcome",
     "InvalidTransition",
+    "MessageState",
     "TicketAction",
     "TicketStatus",
     "allowed_actions",
@@ -58,9 +69,13 @@ ACTIVE_STATUSES: frozenset[TicketStatus] = frozenset(
 )
 #: Tickets still in the line; positions are counted among these.
 WAITING_STATUSES: frozenset[TicketStatus] = frozenset({TicketStatus.WAITING, TicketStatus.NOTIFIED})
+#: Called and not yet finished: at a desk, or on the way to it.
+BEING_SERVED_STATUSES: frozenset[TicketStatus] = ACTIVE_STATUSES - WAITING_STATUSES
 #: Finished tickets. NO_SHOW is the one exception that may be reopened, by a
 #: single RECALL.
 TERMINAL_STATUSES: frozenset[TicketStatus] = frozenset(TicketStatus) - ACTIVE_STATUSES
+#: Finished for good: no action of any kind moves a ticket out of these.
+FINAL_STATUSES: frozenset[TicketStatus] = TERMINAL_STATUSES - {TicketStatus.NO_SHOW}
 
 _S = TicketStatus
 _A = TicketAction
@@ -122,3 +137,38 @@ def allowed_actions(current: TicketStatus, recalls: int = 0) -> frozenset[Ticket
             continue
         allowed.add(action)
     return frozenset(allowed)
+
+
+class AdvisorStatus(StrEnum):
+    """Where an advisor is (`advisor.status`); BUSY while holding a ticket."""
+
+    AVAILABLE = "AVAILABLE"
+    BUSY = "BUSY"
+    BREAK = "BREAK"
+    OFFLINE = "OFFLINE"
+
+
+#: Advisors who count as serving capacity: at the desk, free or with a customer.
+SERVING_ADVISOR_STATUSES: frozenset[AdvisorStatus] = frozenset(
+    {AdvisorStatus.AVAILABLE, AdvisorStatus.BUSY}
+)
+
+
+class MessageState(StrEnum):
+    """A customer message (`mensaje.state`): PENDING, then SENT or FAILED, once."""
+
+    PENDING = "PENDING"
+    SENT = "SENT"
+    FAILED = "FAILED"
+
+
+#: A message in one of these is never sent again.
+FINAL_MESSAGE_STATES: frozenset[MessageState] = frozenset({MessageState.SENT, MessageState.FAILED})
+
+
+class DeliveryOutcome(StrEnum):
+    """What the bridge reports after one delivery attempt: a final state, or RETRY."""
+
+    SENT = MessageState.SENT.value
+    RETRY = "RETRY"
+    FAILED = MessageState.FAILED.value

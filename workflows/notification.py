@@ -8,15 +8,18 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.contracts import (
+    from domain.contracts import (
         ENQUEUE_NOTIFICATION,
         GIVE_UP_NOTIFICATION,
+        NOTIFICATION_WORKFLOW,
+        REPORT_DELIVERY_SIGNAL,
         DeliveryReport,
         EnqueuedNotification,
         GiveUpRequest,
         NotificationOutcome,
         NotificationRequest,
     )
+    from domain.states import DeliveryOutcome, MessageState
 
 #: Waits before the 2nd, 3rd and 4th attempts; after the 4th the message is FAILED.
 RETRY_DELAYS = (timedelta(seconds=30), timedelta(seconds=60), timedelta(seconds=120))
@@ -27,7 +30,7 @@ ACTIVITY_RETRY = RetryPolicy(
 )
 
 
-@workflow.defn(name="NotificationWorkflow")
+@workflow.defn(name=NOTIFICATION_WORKFLOW)
 class NotificationWorkflow:
     def __init__(self) -> None:
         self._report: DeliveryReport | None = None
@@ -53,11 +56,13 @@ class NotificationWorkflow:
                     lambda: self._report is not None, timeout=REPORT_DEADLINE
                 )
             except TimeoutError:
-                return NotificationOutcome(message_id=enqueued.message_id, state="PENDING")
+                return NotificationOutcome(
+                    message_id=enqueued.message_id, state=MessageState.PENDING
+                )
             report = self._report
             assert report is not None
             self._report = None
-            if report.outcome != "RETRY":
+            if report.outcome != DeliveryOutcome.RETRY:
                 return NotificationOutcome(message_id=report.message_id, state=report.outcome)
             if attempt >= len(RETRY_DELAYS):
                 await workflow.execute_activity(
@@ -71,13 +76,13 @@ class NotificationWorkflow:
                     start_to_close_timeout=timedelta(seconds=30),
                     retry_policy=ACTIVITY_RETRY,
                 )
-                return NotificationOutcome(message_id=report.message_id, state="FAILED")
+                return NotificationOutcome(message_id=report.message_id, state=MessageState.FAILED)
             delay = RETRY_DELAYS[attempt]
             if report.retry_after_seconds and report.retry_after_seconds > delay.total_seconds():
                 delay = timedelta(seconds=report.retry_after_seconds)
             attempt += 1
             await workflow.sleep(delay)
 
-    @workflow.signal(name="report_delivery")
+    @workflow.signal(name=REPORT_DELIVERY_SIGNAL)
     def report_delivery(self, report: DeliveryReport) -> None:
         self._report = report

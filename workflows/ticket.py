@@ -16,24 +16,16 @@ from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.queues import QueueName
-    from domain.states import (
-        ACTIVE_STATUSES,
-        InvalidTransition,
-        TicketAction,
-        TicketStatus,
-        next_status,
-    )
-    from workflows import search
-    from workflows.contracts import (
+    from domain.contracts import (
         AFTER_CHANGE,
         APPLY_TRANSITION,
         CREATE_TICKET,
+        CREATE_UPDATE,
         ERR_ACTIVE_TICKET_EXISTS,
         ERR_IDEMPOTENCY_MISMATCH,
         ERR_INVALID_TRANSITION,
         ERR_NOT_ALLOWED,
-        LINK_CHAT,
+        LINK_CHAT_SIGNAL,
         MSG_CANCELLED,
         MSG_CREATED,
         MSG_NO_SHOW,
@@ -41,7 +33,11 @@ with workflow.unsafe.imports_passed_through():
         MSG_TRANSFERRED,
         MSG_TURN_NEAR,
         MSG_YOUR_TURN,
-        NOTIFICATION_WORKFLOW,
+        NEAR_TURN_SIGNAL,
+        RECORD_CHAT_LINK,
+        STATE_QUERY,
+        TICKET_WORKFLOW,
+        TRANSITION_UPDATE,
         AppliedTransition,
         CreateOutcome,
         CreateResult,
@@ -57,13 +53,23 @@ with workflow.unsafe.imports_passed_through():
         TransitionRecord,
         notification_workflow_id,
     )
+    from domain.queues import QueueName
+    from domain.states import (
+        ACTIVE_STATUSES,
+        FINAL_STATUSES,
+        InvalidTransition,
+        TicketAction,
+        TicketStatus,
+        next_status,
+    )
+    from workflows import search
+    from workflows.notification import NotificationWorkflow
 
 #: A start whose `create` update never arrives (it always does with update-with-start) ends.
 CREATE_DEADLINE = timedelta(minutes=5)
 DB_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=5)
 )
-_FINAL = {TicketStatus.COMPLETED, TicketStatus.CANCELLED, TicketStatus.EXPIRED}
 # The customer message each transition produces (when a chat is linked).
 _MESSAGE_FOR = {
     TicketAction.NOTIFY: MSG_TURN_NEAR,
@@ -79,7 +85,7 @@ _REPEATABLE = {MSG_YOUR_TURN, MSG_TURN_NEAR, MSG_TRANSFERRED}
 _HOLDER_ONLY = {TicketAction.START, TicketAction.COMPLETE, TicketAction.NO_SHOW}
 
 
-@workflow.defn(name="TicketWorkflow")
+@workflow.defn(name=TICKET_WORKFLOW)
 class TicketWorkflow:
     """Entity workflow: the durable state machine; the database is its read model."""
 
@@ -165,7 +171,7 @@ class TicketWorkflow:
                     )
                 )
                 continue
-            if self._status in _FINAL or (
+            if self._status in FINAL_STATUSES or (
                 self._status is TicketStatus.NO_SHOW and self._recalls >= 1
             ):
                 return
@@ -210,7 +216,7 @@ class TicketWorkflow:
 
     # -- creation ----------------------------------------------------------------------
 
-    @workflow.update(name="create")
+    @workflow.update(name=CREATE_UPDATE)
     async def create(self, fingerprint: str) -> CreateResult:
         """Persist the ticket once; a replay with the same request returns it unchanged."""
         async with self._lock:
@@ -252,7 +258,7 @@ class TicketWorkflow:
 
     # -- transitions ---------------------------------------------------------------------
 
-    @workflow.update(name="transition")
+    @workflow.update(name=TRANSITION_UPDATE)
     async def transition(self, request: Transition) -> TicketState:
         async with self._lock:
             if self._repeated_call(request):
@@ -275,15 +281,15 @@ class TicketWorkflow:
         if not self._repeated_call(request):
             self._check(request)
 
-    @workflow.signal(name="near_turn")
+    @workflow.signal(name=NEAR_TURN_SIGNAL)
     def near_turn(self) -> None:
         self._near_turn = True
 
-    @workflow.signal(name="link_chat")
+    @workflow.signal(name=LINK_CHAT_SIGNAL)
     def link_chat(self, request: LinkChat) -> None:
         self._link_requests.append(request)
 
-    @workflow.query(name="state")
+    @workflow.query(name=STATE_QUERY)
     def state(self) -> TicketState:
         return TicketState(
             reference=self._new.reference,
@@ -417,7 +423,7 @@ class TicketWorkflow:
             return
         self._sent[kind] = sequence
         await workflow.start_child_workflow(
-            NOTIFICATION_WORKFLOW,
+            NotificationWorkflow.run,
             NotificationRequest(
                 ticket_reference=self._new.reference,
                 kind=kind,
@@ -436,7 +442,7 @@ class TicketWorkflow:
         if self._status not in ACTIVE_STATUSES or request.chat_id == self._chat_id:
             return
         await workflow.execute_activity(
-            LINK_CHAT,
+            RECORD_CHAT_LINK,
             LinkRecord(
                 reference=self._new.reference,
                 chat_id=request.chat_id,

@@ -17,8 +17,8 @@ from api.deps import ResourcesDep
 from api.errors import ApiError
 from api.schemas import TicketResponse
 from api.services import lifecycle
+from domain.contracts import Transition
 from domain.queues import QueueName
-from workflows.contracts import Transition
 
 router = APIRouter(prefix="/api/tickets/{reference}", tags=["ticket lifecycle"])
 

@@ -14,13 +14,14 @@ from api.errors import ApiError
 from api.resources import Resources
 from assignment import dispatcher
 from db import tickets as store
-from workflows.contracts import (
+from domain.contracts import (
     ERR_INVALID_TRANSITION,
     ERR_NOT_ALLOWED,
     TicketView,
     Transition,
     ticket_workflow_id,
 )
+from domain.states import TicketAction, TicketStatus
 
 TRANSITION_TIMEOUT_SECONDS = 15.0
 
@@ -72,10 +73,9 @@ def _unavailable() -> ApiError:
 async def recall(res: Resources, reference: uuid.UUID, advisor_id: int, actor: str) -> TicketView:
     """Re-announce a called ticket, or call a no-show back once (the advisor must be free)."""
     ticket = await current(res, reference)
-    if ticket.status != "NO_SHOW":
-        return await transition(
-            res, reference, Transition(action="RECALL", actor=actor, advisor_id=advisor_id)
-        )
+    if ticket.status != TicketStatus.NO_SHOW:
+        recall = Transition(action=TicketAction.RECALL, actor=actor, advisor_id=advisor_id)
+        return await transition(res, reference, recall)
     try:
         client = await res.temporal.get()
         async with asyncio.timeout(TRANSITION_TIMEOUT_SECONDS):

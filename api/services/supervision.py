@@ -28,8 +28,9 @@ from domain.alerts import within_opening_hours as branch_open
 from domain.estimate import estimate_wait
 from domain.numbering import business_day
 from domain.queues import parse_queue
+from domain.states import SERVING_ADVISOR_STATUSES, AdvisorStatus
 
-ADVISOR_STATUSES = ("AVAILABLE", "BUSY", "BREAK", "OFFLINE")
+ADVISOR_STATUSES = tuple(s.value for s in AdvisorStatus)
 
 
 # --- views ------------------------------------------------------------------------------
@@ -178,7 +179,7 @@ async def dashboard(res: Resources, name: str) -> Dashboard:
         being_served=sum(q.being_served for q in figures),
         completed_today=sum(q.completed_today for q in figures),
         advisors=len(people),
-        serving_advisors=by_status["AVAILABLE"] + by_status["BUSY"],
+        serving_advisors=sum(by_status[s.value] for s in SERVING_ADVISOR_STATUSES),
     )
     return Dashboard(
         branch_office=branch.name,

@@ -24,27 +24,32 @@ from temporalio.common import (
 )
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
+from temporalio.workflow import UpdateMethodMultiParam
 
 from api.errors import ApiError
 from api.resources import Resources
 from api.schemas import CreateTicketRequest, TicketResponse
 from api.services.identity import national_id_hash
 from db import tickets as store
-from domain.national_id import mask_national_id, mask_phone
-from workflows import search
-from workflows.contracts import (
+from domain.contracts import (
     ERR_ACTIVE_TICKET_EXISTS,
     ERR_IDEMPOTENCY_MISMATCH,
+    TICKET_WORKFLOW,
     CreateResult,
     NewTicket,
     TicketView,
     ticket_workflow_id,
 )
+from domain.national_id import mask_national_id, mask_phone
+from workflows import search
 from workflows.ticket import TicketWorkflow
 
 log = logging.getLogger("ticketero.api.tickets")
 IDEMPOTENCY_NAMESPACE = uuid.UUID("3c5e2a0e-6d1b-4f7a-9a8e-2b7d4c1f9e55")
 CREATE_TIMEOUT_SECONDS = 15.0
+#: The workflow's `create` update. The SDK types an async update registered under a name
+#: as returning its coroutine; at run time the result type comes from the annotation.
+CREATE: UpdateMethodMultiParam[[TicketWorkflow, str], CreateResult] = TicketWorkflow.create  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -119,7 +124,7 @@ async def create_ticket(
                 result = await _start_then_update(client, new, workflow_id, task_queue, attributes)
             else:
                 result = await client.execute_update_with_start_workflow(
-                    "create",
+                    CREATE,
                     new.fingerprint,
                     start_workflow_operation=WithStartWorkflowOperation(
                         TicketWorkflow.run,
@@ -130,7 +135,6 @@ async def create_ticket(
                         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                         search_attributes=attributes,
                     ),
-                    result_type=CreateResult,
                 )
     except WorkflowUpdateFailedError as err:
         raise _refusal(err) from None
@@ -173,12 +177,10 @@ async def _start_then_update(
     except WorkflowAlreadyStartedError:
         handle = client.get_workflow_handle(workflow_id)
     try:
-        result: CreateResult = await handle.execute_update(
-            "create", new.fingerprint, result_type=CreateResult
-        )
+        result: CreateResult = await handle.execute_update(CREATE, new.fingerprint)
     except RPCError as err:
         if err.status is RPCStatusCode.NOT_FOUND:
-            raise WorkflowAlreadyStartedError(workflow_id, "TicketWorkflow") from err
+            raise WorkflowAlreadyStartedError(workflow_id, TICKET_WORKFLOW) from err
         raise
     return result
 

@@ -12,11 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from domain.contracts import Transition
 from tests.support.data import branch_name, ticket_body
 from tests.support.stack import Stack
 from tests.support.staff import Staff, add_advisor, add_user
 from tests.support.wait import eventually
-from workflows.contracts import TicketState, Transition
+from workflows.ticket import TicketWorkflow
 
 pytestmark = pytest.mark.e2e
 
@@ -341,6 +342,6 @@ async def test_call_reserved_before_a_transfer_is_refused(
     )
     with pytest.raises(WorkflowUpdateFailedError):
         await client.get_workflow_handle(f"ticket-{ticket['reference']}").execute_update(
-            "transition", late_call, result_type=TicketState
+            TicketWorkflow.transition, late_call
         )
     assert await status_of(api, ticket["reference"]) in ("WAITING", "NOTIFIED")

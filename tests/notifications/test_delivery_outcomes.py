@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from domain.contracts import NotificationOutcome, notification_workflow_id
 from tests.notifications.helpers import (
     Phone,
     create_ticket,
@@ -21,7 +22,6 @@ from tests.notifications.helpers import (
 from tests.support.data import chat_id
 from tests.support.stack import Stack
 from tests.support.wait import eventually
-from workflows.contracts import NotificationOutcome, notification_workflow_id
 
 pytestmark = pytest.mark.e2e
 

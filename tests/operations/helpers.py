@@ -16,10 +16,10 @@ from temporalio.worker import Worker
 
 from activities.maintenance import DiskUsageProbe
 from db.tickets import create_ticket
+from domain.contracts import NewTicket
 from ops.worker import build_ops_worker
 from settings import Settings
 from tests.support.data import branch_name
-from workflows.contracts import NewTicket
 
 
 @asynccontextmanager

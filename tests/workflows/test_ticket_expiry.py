@@ -18,9 +18,9 @@ from activities.lifecycle import LifecycleActivities
 from activities.notifications import NotificationActivities
 from activities.publisher import Publisher
 from activities.tickets import TicketActivities
+from domain.contracts import NewTicket, TicketOutcome, ticket_workflow_id
 from tests.support.data import branch_name
 from tests.support.stack import Stack
-from workflows.contracts import CreateResult, NewTicket, TicketOutcome, ticket_workflow_id
 from workflows.notification import NotificationWorkflow
 from workflows.search import ensure_search_attributes
 from workflows.ticket import TicketWorkflow
@@ -81,7 +81,7 @@ async def test_open_ticket_expires_at_end_of_business_day(
         handle = await env.client.start_workflow(
             TicketWorkflow.run, new, id=ticket_workflow_id(new.reference), task_queue="expiry-test"
         )
-        created = await handle.execute_update("create", new.fingerprint, result_type=CreateResult)
+        created = await handle.execute_update(TicketWorkflow.create, new.fingerprint)
         assert created.created and created.ticket.status == "WAITING"
         outcome = TicketOutcome.model_validate(await handle.result())
     await publisher.close()

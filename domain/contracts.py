@@ -1,8 +1,13 @@
-"""Data that crosses Temporal boundaries: workflow inputs, update results, activity I/O.
+"""The ticket path's contracts: what crosses Temporal boundaries, and the names it goes by.
 
-Small pydantic models only (serialised by the pydantic data converter); no ORM
-objects and no personal data in clear: the national id arrives keyed-hashed
-and masked, the phone masked.
+Workflow inputs, update results and activity I/O are small pydantic models
+(serialised by the pydantic data converter); no ORM objects and no personal data
+in clear: the national id arrives keyed-hashed and masked, the phone masked.
+
+Every workflow, update, signal, query and activity name is defined here once:
+the decorator that registers it and every caller that cannot import the Python
+object use the same constant. Pure data and names, no I/O: `db/`, `bridge/`,
+`assignment/`, `activities/`, `workflows/` and `api/` may all import it.
 """
 
 from __future__ import annotations
@@ -12,13 +17,33 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-# Activity names: workflows call activities by name so they never import I/O code.
-CREATE_TICKET = "create_ticket"
-ENQUEUE_NOTIFICATION = "enqueue_notification"
-GIVE_UP_NOTIFICATION = "give_up_notification"
+from domain.states import DeliveryOutcome
 
+# --- Temporal names ----------------------------------------------------------------------
+# The string values are on the wire and in the histories of running workflows: changing
+# one breaks the executions already started under the old name.
+
+# Workflow types.
 TICKET_WORKFLOW = "TicketWorkflow"
 NOTIFICATION_WORKFLOW = "NotificationWorkflow"
+
+# The ticket workflow's updates, signals and query.
+CREATE_UPDATE = "create"
+TRANSITION_UPDATE = "transition"
+NEAR_TURN_SIGNAL = "near_turn"
+LINK_CHAT_SIGNAL = "link_chat"
+STATE_QUERY = "state"
+
+# The notification workflow's signal.
+REPORT_DELIVERY_SIGNAL = "report_delivery"
+
+# Activities: workflows call activities by name so they never import I/O code.
+CREATE_TICKET = "create_ticket"
+APPLY_TRANSITION = "apply_transition"
+AFTER_CHANGE = "after_queue_change"
+RECORD_CHAT_LINK = "link_chat"
+ENQUEUE_NOTIFICATION = "enqueue_notification"
+GIVE_UP_NOTIFICATION = "give_up_notification"
 
 # Application error types the API maps to HTTP answers.
 ERR_ACTIVE_TICKET_EXISTS = "ActiveTicketExists"
@@ -121,7 +146,7 @@ class DeliveryReport(BaseModel):
     """What the bridge reports back after each attempt."""
 
     message_id: uuid.UUID
-    outcome: str = Field(pattern="^(SENT|RETRY|FAILED)$")
+    outcome: str = Field(pattern=f"^({'|'.join(DeliveryOutcome)})$")
     telegram_message_id: int | None = None
     error: str | None = None
     retry_after_seconds: float | None = None
@@ -140,8 +165,6 @@ class GiveUpRequest(BaseModel):
 
 # --- lifecycle -------------------------------------------------------------------------
 
-APPLY_TRANSITION = "apply_transition"
-AFTER_CHANGE = "after_queue_change"
 ERR_INVALID_TRANSITION = "InvalidTransition"
 ERR_NOT_ALLOWED = "NotAllowed"
 
@@ -210,9 +233,6 @@ class QueueChange(BaseModel):
 
 
 # --- notifications and chat linking ----------------------------------------------------
-
-LINK_CHAT = "link_chat"
-PUBLISH_TICKET_EVENT = "publish_ticket_event"
 
 # Message types; each is sent at most once per ticket (its workflow id says so).
 MSG_CREATED = "TICKET_CREATED"
