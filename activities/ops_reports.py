@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from bridge.telegram import Permanent, RetryLater, Sent, TelegramClient
 from db import ops
+from messaging.telegram import Permanent, RetryLater, Sent, TelegramClient
 from ops.contracts import REPORT_NOTIFY, REPORT_STORE
 from settings import Settings
 from workflows.ops_contracts import OpsReport, Step

@@ -25,9 +25,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from bridge.delivery import Deliverer
 from bridge.retry import retrying
-from bridge.telegram import Failure, Permanent, RetryLater, SendResult, Sent
 from db import messages
 from messaging.messages import OutboundTelegram
+from messaging.telegram import Failure, Permanent, RetryLater, SendResult, Sent
 from workflows.contracts import DeliveryReport
 
 log = logging.getLogger("ticketero.bridge")
