@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.maintenance import DiskUsageProbe
 from db.tickets import create_ticket
+from ops.activities.maintenance import DiskUsageProbe
 from ops.worker import build_ops_worker
 from settings import Settings
 from tests.support.data import branch_name
