@@ -1,1 +1,2 @@
-"""Temporal activities: every piece of I/O the workflows need, each idempotent."""
+"""Temporal activities of the ticket and notification path: every piece of I/O their
+workflows need, each idempotent. The operations activities are in `ops/activities/`."""

@@ -1,8 +1,9 @@
-"""The maintenance switch as activities, and the guard write activities call.
+"""The guard the ticket path's write activities call while maintenance mode is on.
 
 While a restore replaces the database, ticket workflows must not write to it:
 `ensure_writable` makes their write activities fail with a *retryable* error, so
-Temporal simply retries them after maintenance ends and nothing is lost.
+Temporal simply retries them after maintenance ends and nothing is lost. The switch
+itself (activities a restore runs) is `ops/activities/maintenance_mode.py`.
 """
 
 from __future__ import annotations
@@ -11,12 +12,9 @@ import time
 import weakref
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from db import ops
-from ops.contracts import MAINTENANCE_ENTER, MAINTENANCE_LEAVE, MaintenanceSwitch
-from workflows.ops_contracts import Step
 
 #: Error type of the refusal (retryable; name it in non_retryable_error_types never).
 MAINTENANCE_ERROR = "MaintenanceMode"
@@ -47,25 +45,3 @@ async def ensure_writable(engine: AsyncEngine) -> None:
             f"Ticketero is in maintenance: {state.reason or 'no reason given'}",
             type=MAINTENANCE_ERROR,
         )
-
-
-class MaintenanceModeActivities:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-
-    @activity.defn(name=MAINTENANCE_ENTER)
-    async def enter(self, switch: MaintenanceSwitch) -> Step:
-        """Refuse API writes (503) and hold ticket writes until `leave`."""
-        state = await ops.set_maintenance(self._engine, True, switch.reason)
-        return Step(
-            name="maintenance_on",
-            outcome="ok",
-            detail=f"maintenance mode on: {switch.reason}",
-            figures={"changed_at": state.changed_at.isoformat() if state.changed_at else None},
-        )
-
-    @activity.defn(name=MAINTENANCE_LEAVE)
-    async def leave(self) -> Step:
-        """Accept writes again; safe to repeat."""
-        await ops.set_maintenance(self._engine, False)
-        return Step(name="maintenance_off", outcome="ok", detail="maintenance mode off")

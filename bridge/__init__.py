@@ -2,7 +2,8 @@
 
 Modules: `service` (process wiring and shutdown), `notifications` (one broker
 message → at most one delivery, recorded and reported), `delivery` (inline
-retries), `limiter` (Telegram's flood limits), `telegram` (Bot API client and
-answer classification), `polling` / `webhook` (how updates arrive), `updates`
-and `commands` (the bot's conversation), `confirmations` (pending /cancelar).
+retries), `limiter` (Telegram's flood limits), `polling` / `webhook` (how
+updates arrive), `updates` and `commands` (the bot's conversation),
+`confirmations` (pending /cancelar). The Bot API client and its answer
+classification are `messaging.telegram` (shared with the operations alerts).
 """

@@ -9,8 +9,8 @@ import signal
 import httpx
 
 from bridge.service import Bridge
-from bridge.telegram import TelegramClient
 from db.engine import make_engine
+from messaging.telegram import TelegramClient
 from observability.logs import setup_logging
 from observability.metrics_server import serve_metrics
 from settings import get_settings

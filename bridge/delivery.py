@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from bridge.limiter import SendLimiter, Sleep
-from bridge.telegram import (
+from messaging.telegram import (
     RATE_LIMITED,
     Failure,
     Permanent,

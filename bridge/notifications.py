@@ -25,11 +25,11 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from bridge.delivery import Deliverer
 from bridge.retry import retrying
-from bridge.telegram import Failure, Permanent, RetryLater, SendResult, Sent
 from db import messages
 from domain.contracts import REPORT_DELIVERY_SIGNAL, DeliveryReport
 from domain.states import FINAL_MESSAGE_STATES, DeliveryOutcome, MessageState
 from messaging.messages import OutboundTelegram
+from messaging.telegram import Failure, Permanent, RetryLater, SendResult, Sent
 
 log = logging.getLogger("ticketero.bridge")
 

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from bridge.telegram import BotApiError, TelegramClient
+from messaging.telegram import BotApiError, TelegramClient
 
 log = logging.getLogger("ticketero.bridge")
 POLL_SECONDS = 20

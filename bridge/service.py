@@ -27,10 +27,10 @@ from bridge.limiter import SendLimiter
 from bridge.notifications import NotificationHandler, Reporter
 from bridge.polling import Poller
 from bridge.retry import retrying
-from bridge.telegram import Failure, Sent, TelegramClient
 from bridge.updates import UpdateHandler
 from bridge.webhook import register_webhook, update_consumer, webhook_url
 from db.chats import count_reply_error
+from messaging.telegram import Failure, Sent, TelegramClient
 from messaging.topology import (
     LEGACY_TELEGRAM_QUEUE,
     declare_exchange,

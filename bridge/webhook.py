@@ -15,7 +15,7 @@ from typing import Any
 
 from aio_pika.abc import AbstractIncomingMessage
 
-from bridge.telegram import BotApiError, TelegramClient
+from messaging.telegram import BotApiError, TelegramClient
 
 log = logging.getLogger("ticketero.bridge")
 WEBHOOK_PATH = "/api/telegram/webhook"

@@ -1,6 +1,6 @@
 """`health`, `verify-health`, `smoke-test`, `wait-for-services`: the runbook's checks.
 
-They use the same functions as the deploy workflow's steps (activities/deploy.py),
+They use the same functions as the deploy workflow's steps (ops/checks.py),
 so "the smoke test passed" means the same thing by hand and in a deploy.
 """
 
@@ -17,7 +17,9 @@ import aio_pika
 import httpx
 from sqlalchemy import text
 
-from activities.deploy import (
+from cli.output import EXIT_FAILED, EXIT_OK, echo
+from db.engine import make_engine
+from ops.checks import (
     HealthTimeoutError,
     SmokeFailure,
     SmokeUnavailable,
@@ -27,8 +29,6 @@ from activities.deploy import (
     smoke_base_url,
     wait_until_up,
 )
-from cli.output import EXIT_FAILED, EXIT_OK, echo
-from db.engine import make_engine
 from settings import Settings
 from workflows.client import connect_temporal
 

@@ -6,8 +6,8 @@ import json
 import sys
 from typing import Any
 
-from cli.operations import LiveRun
-from workflows.ops_contracts import OpsReport
+from ops.client import LiveRun
+from ops.contracts import OpsReport
 
 #: Exit codes: 0 ok; 1 failed; 2 usage (argparse); 3 finished with an alert; 4 rolled back.
 EXIT_OK = 0

@@ -6,8 +6,8 @@ import argparse
 import getpass
 
 from cli.common import CliError, temporal
-from cli.operations import NotFound, list_schedules, schedule_action
 from cli.output import EXIT_OK, echo
+from ops.client import NotFound, list_schedules, schedule_action
 from settings import Settings
 
 

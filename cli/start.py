@@ -7,16 +7,9 @@ import argparse
 from pydantic import BaseModel
 
 from cli.common import CliError, temporal
-from cli.operations import (
-    OperationConflict,
-    follow,
-    ops_task_queue,
-    start_operation,
-    temporal_url,
-)
 from cli.output import EXIT_FAILED, EXIT_OK, echo, exit_code, print_live, print_report
-from settings import Settings
-from workflows.ops_contracts import (
+from ops.client import OperationConflict, follow, start_operation, temporal_url
+from ops.contracts import (
     BACKUP_WORKFLOW,
     DEPLOY_WORKFLOW,
     MAINTENANCE_WORKFLOW,
@@ -27,7 +20,9 @@ from workflows.ops_contracts import (
     MaintenanceRequest,
     RestoreRequest,
     RollbackRequest,
+    ops_task_queue,
 )
+from settings import Settings
 
 
 async def start_and_follow(

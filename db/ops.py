@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.metrics import bump
-from workflows.ops_contracts import OpsReport
+from ops.contracts import OpsReport
 
 #: Counter bumped once per alerting (or failed) step of a stored report.
 ALERTS_COUNTER = "ops_alerts_total"

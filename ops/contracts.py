@@ -1,16 +1,53 @@
-"""Activity names and payloads of the operations workflows.
+"""Names and payloads of the operations workflows and activities, defined once.
 
-Workflows call activities by these names, so a workflow module never imports an
-activity module (and its database or subprocess code). Payloads carry paths and
-figures, never file contents: a dump can exceed Temporal's 2 MB payload limit.
+Shared by the workflows, their activities, the ops worker, the operator CLI and the
+operator API. Workflows call activities by the names here, so a workflow module never
+imports an activity module (and its database or subprocess code). Payloads carry paths
+and figures, never file contents: a dump can exceed Temporal's 2 MB payload limit.
+Kept free of I/O imports: workflow modules import it.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Literal
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:
+    from settings import Settings
+
+# -- workflows, task queue, schedules ---------------------------------------------------
+
+#: Operations run on their own task queue, so a long dump never delays a ticket.
+OPS_TASK_QUEUE_SUFFIX = "-ops"
+
+BACKUP_WORKFLOW = "BackupWorkflow"
+RESTORE_WORKFLOW = "RestoreWorkflow"
+MAINTENANCE_WORKFLOW = "MaintenanceWorkflow"
+DEPLOY_WORKFLOW = "DeployWorkflow"
+ROLLBACK_WORKFLOW = "RollbackWorkflow"
+
+#: Schedule ids registered (created or updated) when the worker starts.
+SCHEDULE_BACKUP = "ticketero-backup-daily"
+SCHEDULE_DAILY = "ticketero-maintenance-daily"
+SCHEDULE_WEEKLY = "ticketero-maintenance-weekly"
+SCHEDULE_MONTHLY = "ticketero-maintenance-monthly"
+
+#: The query of the deploy and rollback workflows answering `Progress`.
+PROGRESS_QUERY = "progress"
+
+
+def ops_task_queue(settings: Settings) -> str:
+    """`<temporal_task_queue>-ops`: where the ops worker polls and operations start."""
+    return settings.temporal_task_queue + OPS_TASK_QUEUE_SUFFIX
+
+
+def ops_workflow_id(kind: str, at: datetime) -> str:
+    """`<kind>-<UTC timestamp>`, e.g. `deploy-20261128T093000Z`."""
+    return f"{kind}-{at.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}"
+
 
 # -- activity names ---------------------------------------------------------------------
 
@@ -38,7 +75,85 @@ ROTATE_LOGS = "ops.logs.rotate"
 PULL_IMAGES = "ops.images.pull"
 CHECK_TLS = "ops.check.tls_expiry"
 
-# -- backup files -----------------------------------------------------------------------
+PREPARE = "deploy.prepare"
+PULL_IMAGE = "deploy.pull_image"
+ROLLING_UPDATE = "deploy.rolling_update"
+WAIT_FOR_HEALTH = "deploy.wait_for_health"
+SMOKE_TEST = "deploy.smoke_test"
+STORE_REPORT = "deploy.store_report"
+
+# -- error types the activities raise (the workflows' retry policies name them) --------
+
+BACKUP_REFUSED = "BackupRefused"
+BACKUP_CORRUPT = "BackupCorrupt"
+ALERT_REFUSED = "AlertRefused"
+#: A failed backup run (raised by BackupWorkflow after its report is stored).
+BACKUP_FAILED = "BackupFailed"
+#: db.ops.OpsBusy: another dump or restore held the lock too long (retryable).
+OPS_BUSY = "OpsBusy"
+TOOL_FAILED = "ToolFailed"
+
+ERR_IMAGE_NOT_FOUND = "ImageNotFound"
+ERR_PLATFORM = "PlatformUnavailable"
+ERR_HEALTH_TIMEOUT = "HealthTimeout"
+ERR_SMOKE_FAILED = "SmokeTestFailed"
+ERR_NO_VERSION = "NoVersionToRollBackTo"
+
+# -- reports ----------------------------------------------------------------------------
+
+
+class Step(BaseModel):
+    """One step of an operation, as the report shows it."""
+
+    name: str
+    outcome: Literal["ok", "alert", "skipped", "failed", "compensated"]
+    detail: str = ""
+    figures: dict[str, Any] = Field(default_factory=dict)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class OpsReport(BaseModel):
+    """What every operations workflow returns and stores (table `ops_run`)."""
+
+    kind: str
+    workflow_id: str
+    outcome: Literal["ok", "alert", "failed", "rolled_back"]
+    summary: str
+    steps: list[Step] = Field(default_factory=list)
+    started_at: datetime
+    finished_at: datetime
+
+
+# -- workflow inputs --------------------------------------------------------------------
+
+
+class BackupRequest(BaseModel):
+    variant: Literal["full", "clean", "data_only"] = "full"
+    reason: str = "scheduled"
+
+
+class RestoreRequest(BaseModel):
+    # A file name in the backup folder (never a path); None = the latest.
+    backup: str | None = Field(
+        default=None, pattern=r"^(data_|safety_)?ticketero_backup_\d{8}_\d{6}\.sql\.gz$"
+    )
+    reason: str = "operator"
+
+
+class MaintenanceRequest(BaseModel):
+    routine: Literal["daily", "weekly", "monthly"]
+
+
+class DeployRequest(BaseModel):
+    version: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._-]+$")
+
+
+class RollbackRequest(BaseModel):
+    version: str | None = Field(default=None, max_length=128, pattern=r"^[A-Za-z0-9._-]+$")
+
+
+# -- backup files and their activities' payloads ----------------------------------------
 
 Variant = Literal["full", "clean", "data_only"]
 
@@ -98,3 +213,77 @@ class LogRotation(BaseModel):
     """Month tag (YYYYMM) for rotated log names, taken from workflow.now()."""
 
     month: str
+
+
+# -- deploy and rollback: step names and activity payloads ------------------------------
+
+STEP_BACKUP = "backup"
+STEP_PULL = "pull image"
+STEP_UPDATE = "rolling update"
+STEP_HEALTH = "wait for health"
+STEP_SMOKE = "smoke test"
+STEP_ROLLBACK = "rollback"
+STEP_HEALTH_AFTER_ROLLBACK = "wait for health after rollback"
+
+
+class PlanRequest(BaseModel):
+    kind: Literal["deploy", "rollback"]
+    version: str | None = None
+
+
+class DeployPlan(BaseModel):
+    """Settings and recorded versions read once at the start, so history shows them.
+
+    The smoke test targets the API behind `health_url` (its root), so both checks
+    hit the same API, e.g. `http://lb:8080` from the worker's container.
+    """
+
+    target: str | None
+    current: str | None
+    previous: str | None
+    image: str
+    service: str
+    engine: str
+    health_url: str
+    health_timeout_seconds: float
+    smoke_base_url: str
+
+
+class VersionPair(BaseModel):
+    current: str | None
+    previous: str | None
+
+
+class Rollout(BaseModel):
+    """Roll the service onto `version`; with `restore`, put the version record back to it."""
+
+    version: str
+    restore: VersionPair | None = None
+
+
+class HealthWait(BaseModel):
+    """Poll `url` until UP; the deadline is absolute so a retried attempt keeps it."""
+
+    url: str
+    deadline: datetime
+    timeout_seconds: float
+
+
+class SmokeCheck(BaseModel):
+    """`key` is the Idempotency-Key: a retried attempt gets the same smoke ticket."""
+
+    base_url: str
+    key: str
+
+
+class StepResult(BaseModel):
+    outcome: Literal["ok", "skipped"] = "ok"
+    detail: str = ""
+    figures: dict[str, Any] = Field(default_factory=dict)
+
+
+class Progress(BaseModel):
+    """The `progress` query of the deploy and rollback workflows: steps so far, the running one."""
+
+    running: str | None
+    steps: list[Step]

@@ -27,18 +27,18 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 
-from settings import Settings
-from workflows.ops_contracts import (
+from ops.contracts import (
     BACKUP_WORKFLOW,
     MAINTENANCE_WORKFLOW,
-    OPS_TASK_QUEUE_SUFFIX,
     SCHEDULE_BACKUP,
     SCHEDULE_DAILY,
     SCHEDULE_MONTHLY,
     SCHEDULE_WEEKLY,
     BackupRequest,
     MaintenanceRequest,
+    ops_task_queue,
 )
+from settings import Settings
 
 log = logging.getLogger("ticketero.ops.schedules")
 
@@ -101,10 +101,6 @@ PLAN = (
         _at(4, 0, day=1),
     ),
 )
-
-
-def ops_task_queue(settings: Settings) -> str:
-    return settings.temporal_task_queue + OPS_TASK_QUEUE_SUFFIX
 
 
 def build_schedule(planned: Planned, settings: Settings) -> Schedule:

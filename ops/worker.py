@@ -12,18 +12,21 @@ from temporalio.service import RPCError
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.backup import BackupActivities
-from activities.deploy import deploy_activities
-from activities.maintenance import DiskUsageProbe, MaintenanceActivities
-from activities.maintenance_mode import MaintenanceModeActivities
-from activities.ops_reports import OpsReportActivities
 from db.engine import make_engine
-from ops.schedules import ops_task_queue, register_schedules
+from ops.activities.backup import BackupActivities
+from ops.activities.deploy import deploy_activities
+from ops.activities.maintenance import DiskUsageProbe, MaintenanceActivities
+from ops.activities.maintenance_db import DatabaseMaintenanceActivities
+from ops.activities.maintenance_mode import MaintenanceModeActivities
+from ops.activities.reports import OpsReportActivities
+from ops.activities.restore import RestoreActivities
+from ops.contracts import ops_task_queue
+from ops.schedules import register_schedules
+from ops.workflows.backup import BackupWorkflow
+from ops.workflows.deploy import DEPLOY_WORKFLOWS
+from ops.workflows.maintenance import MaintenanceWorkflow
+from ops.workflows.restore import RestoreWorkflow
 from settings import Settings
-from workflows.backup import BackupWorkflow
-from workflows.deploy import DEPLOY_WORKFLOWS
-from workflows.maintenance import MaintenanceWorkflow
-from workflows.restore import RestoreWorkflow
 
 log = logging.getLogger("ticketero.ops.worker")
 # Same reasoning as worker.py: our workflow modules are import-side-effect free.
@@ -44,7 +47,9 @@ def build_ops_worker(
     """The Worker for `<temporal_task_queue>-ops` (`engine`/`disk_usage`: test seams)."""
     engine = engine or make_engine(settings, pool_size=2)
     backup = BackupActivities(engine, settings)
-    checks = MaintenanceActivities(engine, settings, disk_usage=disk_usage)
+    restore = RestoreActivities(engine, settings)
+    checks = MaintenanceActivities(settings, disk_usage=disk_usage)
+    database = DatabaseMaintenanceActivities(engine)
     switch = MaintenanceModeActivities(engine)
     reports = OpsReportActivities(engine, settings)
     return Worker(
@@ -55,9 +60,9 @@ def build_ops_worker(
             backup.dump,
             backup.verify,
             backup.retention,
-            backup.pick,
-            backup.apply,
-            backup.integrity,
+            restore.pick,
+            restore.apply,
+            restore.integrity,
             switch.enter,
             switch.leave,
             reports.store,
@@ -66,11 +71,11 @@ def build_ops_worker(
             checks.disk,
             checks.error_logs,
             checks.clean_logs,
-            checks.analyze,
-            checks.reindex,
-            checks.purge_messages,
-            checks.db_size,
-            checks.vacuum_full,
+            database.analyze,
+            database.reindex,
+            database.purge_messages,
+            database.db_size,
+            database.vacuum_full,
             checks.rotate_logs,
             checks.pull_images,
             checks.tls_expiry,

@@ -19,7 +19,8 @@ from temporalio.service import RPCError
 from api.auth.deps import OperatorDep
 from api.deps import ResourcesDep
 from api.errors import ApiError
-from cli.operations import (
+from db import ops as ops_runs
+from ops.client import (
     NotFound,
     OperationConflict,
     ScheduleView,
@@ -29,9 +30,7 @@ from cli.operations import (
     start_operation,
     temporal_url,
 )
-from db import ops as ops_runs
-from settings import Settings
-from workflows.ops_contracts import (
+from ops.contracts import (
     BACKUP_WORKFLOW,
     DEPLOY_WORKFLOW,
     MAINTENANCE_WORKFLOW,
@@ -44,6 +43,7 @@ from workflows.ops_contracts import (
     RestoreRequest,
     RollbackRequest,
 )
+from settings import Settings
 
 router = APIRouter(prefix="/api/operations", tags=["operations"])
 R = TypeVar("R", BackupRequest, RestoreRequest)

@@ -14,12 +14,12 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
-from activities.deploy import deploy_activities
+from ops.activities.deploy import deploy_activities
+from ops.workflows.deploy import DEPLOY_WORKFLOWS
 from settings import Settings
 from tests.deploy.fakes import FakeDocker
 from tests.deploy.stubs import StubBackupWorkflow
 from tests.support.stack import Stack
-from workflows.deploy import DEPLOY_WORKFLOWS
 
 # The default (strict) sandbox: it re-imports the workflow modules and refuses I/O, so a
 # workflow that is not deterministic fails here even though production passes modules through.

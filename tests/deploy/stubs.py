@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.ops_contracts import BACKUP_WORKFLOW, BackupRequest, OpsReport
+    from ops.contracts import BACKUP_WORKFLOW, BackupRequest, OpsReport
 
 
 @workflow.defn(name=BACKUP_WORKFLOW)

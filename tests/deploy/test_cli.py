@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
-from activities.platform import VersionRecord, VersionStore
+from ops.activities.platform import VersionRecord, VersionStore
 from tests.deploy.conftest import deploy_settings, deploy_worker
 from tests.deploy.fakes import FakeDocker
 from tests.support.stack import REPO, Stack

@@ -13,28 +13,26 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
-from activities.platform import VersionRecord, VersionStore
-from cli.operations import OperationConflict, start_operation
 from db import ops as ops_runs
+from ops.activities.platform import VersionRecord, VersionStore
+from ops.client import OperationConflict, start_operation
+from ops.contracts import (
+    DEPLOY_WORKFLOW,
+    ROLLBACK_WORKFLOW,
+    STEP_HEALTH,
+    STEP_SMOKE,
+    STEP_UPDATE,
+    DeployRequest,
+    OpsReport,
+    Progress,
+    RollbackRequest,
+)
 from tests.deploy.conftest import deploy_settings, deploy_worker
 from tests.deploy.fakes import FakeDocker, StubHttp
 from tests.deploy.stubs import FailingBackupWorkflow
 from tests.support.ports import free_port
 from tests.support.stack import Stack
 from tests.support.wait import eventually
-from workflows.deploy import (
-    STEP_HEALTH,
-    STEP_SMOKE,
-    STEP_UPDATE,
-    Progress,
-)
-from workflows.ops_contracts import (
-    DEPLOY_WORKFLOW,
-    ROLLBACK_WORKFLOW,
-    DeployRequest,
-    OpsReport,
-    RollbackRequest,
-)
 
 UP = (200, {"status": "UP", "components": {"db": {"status": "UP"}}})
 

@@ -13,9 +13,9 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from db import ops as ops_runs
+from ops.contracts import OpsReport, Step
 from tests.support.data import branch_name
 from tests.support.staff import Staff, add_advisor, add_user
-from workflows.ops_contracts import OpsReport, Step
 
 UI = "http://127.0.0.1:8233/namespaces/default/workflows/"
 

@@ -9,23 +9,23 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.deploy import DeployActivities
-from activities.platform import (
+from ops.activities.deploy import DeployActivities
+from ops.activities.platform import (
     DockerComposeDriver,
     NoContainerDriver,
     PlatformError,
     VersionRecord,
     VersionStore,
 )
-from settings import Settings
-from tests.deploy.fakes import FakeDocker, StubHttp
-from workflows.deploy import (
+from ops.contracts import (
     ERR_IMAGE_NOT_FOUND,
     ERR_PLATFORM,
     ERR_SMOKE_FAILED,
     Rollout,
     SmokeCheck,
 )
+from settings import Settings
+from tests.deploy.fakes import FakeDocker, StubHttp
 
 COMPOSE = ["compose", "-f", "docker-compose.yml", "-p", "ticketero-prod"]
 

@@ -7,7 +7,7 @@ import pytest
 
 from bridge.delivery import Deliverer
 from bridge.limiter import GlobalLimiter, SendLimiter
-from bridge.telegram import (
+from messaging.telegram import (
     BotApiError,
     Failure,
     Permanent,

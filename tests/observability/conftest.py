@@ -24,13 +24,13 @@ import yaml
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db import ops as ops_runs
+from ops.contracts import OpsReport, Step
 from tests.observability.support import PROMETHEUS_YML, RULES_DIR, load_yaml, port_open, tool
 from tests.support.data import branch_name, chat_id, ticket_body
 from tests.support.ports import free_port
 from tests.support.stack import Stack
 from tests.support.staff import add_advisor
 from tests.support.wait import eventually
-from workflows.ops_contracts import OpsReport, Step
 
 RABBITMQ_METRICS = ("127.0.0.1", 15692)
 

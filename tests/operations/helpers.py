@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.maintenance import DiskUsageProbe
 from db.tickets import create_ticket
 from domain.contracts import NewTicket
+from ops.activities.maintenance import DiskUsageProbe
 from ops.worker import build_ops_worker
 from settings import Settings
 from tests.support.data import branch_name

@@ -13,6 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from db import ops as ops_db
+from ops.contracts import BackupRequest, OpsReport, RestoreRequest
+from ops.workflows.backup import BackupWorkflow
+from ops.workflows.restore import RestoreWorkflow
 from settings import Settings
 from tests.operations.helpers import (
     add_tickets,
@@ -22,9 +25,6 @@ from tests.operations.helpers import (
     snapshot,
     step,
 )
-from workflows.backup import BackupWorkflow
-from workflows.ops_contracts import BackupRequest, OpsReport, RestoreRequest
-from workflows.restore import RestoreWorkflow
 
 
 async def backup(client: Client, settings: Settings, variant: str = "full") -> OpsReport:

@@ -16,14 +16,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
-from activities.maintenance import DiskUsage
 from db import ops as ops_db
+from ops.activities.maintenance import DiskUsage
+from ops.contracts import MaintenanceRequest, OpsReport
+from ops.workflows.maintenance import MaintenanceWorkflow
 from settings import Settings
 from tests.operations.helpers import add_tickets, counter, ops_worker, run_id, step
 from tests.support.stack import Stack
 from tests.support.wait import eventually
-from workflows.maintenance import MaintenanceWorkflow
-from workflows.ops_contracts import MaintenanceRequest, OpsReport
 
 GIB = 1 << 30
 

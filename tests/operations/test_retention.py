@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import create_async_engine
 from temporalio.testing import ActivityEnvironment
 
-from activities.backup import BackupActivities
+from ops.activities.backup import BackupActivities
 from settings import Settings
 
 DAY = 86400

@@ -13,18 +13,18 @@ from temporalio.client import (
     ScheduleOverlapPolicy,
 )
 
-from ops.schedules import register_schedules
-from settings import Settings
-from tests.operations.helpers import ops_worker
-from tests.support.stack import Stack
-from tests.support.wait import eventually
-from workflows.ops_contracts import (
+from ops.contracts import (
     SCHEDULE_BACKUP,
     SCHEDULE_DAILY,
     SCHEDULE_MONTHLY,
     SCHEDULE_WEEKLY,
     OpsReport,
 )
+from ops.schedules import register_schedules
+from settings import Settings
+from tests.operations.helpers import ops_worker
+from tests.support.stack import Stack
+from tests.support.wait import eventually
 
 ALL = [SCHEDULE_BACKUP, SCHEDULE_DAILY, SCHEDULE_WEEKLY, SCHEDULE_MONTHLY]
 

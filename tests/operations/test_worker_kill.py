@@ -11,12 +11,12 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
+from ops.contracts import BackupRequest, OpsReport
+from ops.workflows.backup import BackupWorkflow
 from settings import Settings
 from tests.operations.helpers import add_tickets, archives, ops_worker, run_id
 from tests.support.stack import REPO
 from tests.support.wait import eventually
-from workflows.backup import BackupWorkflow
-from workflows.ops_contracts import BackupRequest, OpsReport
 
 #: A pg_dump that never ends: the test kills its worker meanwhile.
 SLOW_PG_DUMP = "#!/bin/sh\nexec sleep 300\n"

@@ -13,11 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from bridge.telegram import Permanent, RetryLater, Sent, TelegramClient
 from db import ops
-from ops.contracts import REPORT_NOTIFY, REPORT_STORE
+from messaging.telegram import Permanent, RetryLater, Sent, TelegramClient
+from ops.contracts import ALERT_REFUSED, REPORT_NOTIFY, REPORT_STORE, OpsReport, Step
 from settings import Settings
-from workflows.ops_contracts import OpsReport, Step
 
 _ICON = {"alert": "⚠️", "failed": "❌", "rolled_back": "↩️", "ok": "✅"}
 
@@ -71,7 +70,7 @@ class OpsReportActivities:
         if isinstance(result, Permanent):
             raise ApplicationError(
                 f"Telegram refused the alert: {result.reason} {result.detail}",
-                type="AlertRefused",
+                type=ALERT_REFUSED,
                 non_retryable=True,
             )
         assert isinstance(result, Sent)

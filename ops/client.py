@@ -24,14 +24,14 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from settings import Settings
-from workflows.deploy import ops_workflow_id
-from workflows.ops_contracts import (
+from ops.contracts import (
     DEPLOY_WORKFLOW,
-    OPS_TASK_QUEUE_SUFFIX,
     ROLLBACK_WORKFLOW,
     OpsReport,
+    ops_task_queue,
+    ops_workflow_id,
 )
+from settings import Settings
 
 #: Seconds without a worker picking a started run up before `follow` says so.
 NO_WORKER_HINT_SECONDS = 10.0
@@ -51,10 +51,6 @@ class NotFound(Exception):
 class Started:
     workflow_id: str
     temporal_url: str
-
-
-def ops_task_queue(settings: Settings) -> str:
-    return settings.temporal_task_queue + OPS_TASK_QUEUE_SUFFIX
 
 
 def temporal_url(settings: Settings, workflow_id: str) -> str:

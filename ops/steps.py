@@ -1,9 +1,10 @@
-"""BackupWorkflow: dump, verify, prune; plus the step helpers every ops workflow shares.
+"""The step toolkit the operations workflows share: step options, running a step's
+activity, the report's outcome, storing and alerting, taking a verified backup.
 
-The archive name is decided here, once, from workflow.now(): a retried or resumed
-dump activity gets the same name and finds its own finished archive instead of
-making a second one. A failed backup stores its report and then fails the run, so
-the schedule's pause_on_failure stops further attempts until an operator looks.
+Runs inside workflows, so it is deterministic and imports no I/O. The archive name
+is decided in `take_backup`, once, from workflow.now(): a retried or resumed dump
+activity gets the same name and finds its own finished archive instead of making a
+second one.
 """
 
 from __future__ import annotations
@@ -15,26 +16,29 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from ops.contracts import (
+        ALERT_REFUSED,
+        BACKUP_CORRUPT,
         BACKUP_DUMP,
-        BACKUP_RETENTION,
+        BACKUP_REFUSED,
         BACKUP_VERIFY,
         REPORT_NOTIFY,
         REPORT_STORE,
         ArchiveRef,
         DumpJob,
+        OpsReport,
+        Step,
         Variant,
         backup_file_name,
     )
-    from workflows.ops_contracts import BACKUP_WORKFLOW, BackupRequest, OpsReport, Step
 
 T = TypeVar("T")
 
 #: Errors no retry can fix (bad name, corrupt archive, chat refusing the alert).
-FINAL_ERRORS = ["BackupRefused", "BackupCorrupt", "AlertRefused"]
+FINAL_ERRORS = [BACKUP_REFUSED, BACKUP_CORRUPT, ALERT_REFUSED]
 #: Long steps heartbeat every 2 s; a silent worker is given up on after this.
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 
@@ -162,44 +166,3 @@ async def take_backup(
         f"{label}verify", BACKUP_VERIFY, ArchiveRef(file_name=name), options=LONG_STEP
     )
     return [dump, verify], name if verify.outcome == "ok" else None
-
-
-@workflow.defn(name=BACKUP_WORKFLOW)
-class BackupWorkflow:
-    @workflow.run
-    async def run(self, req: BackupRequest) -> OpsReport:
-        started = workflow.now()
-        steps, file_name = await take_backup(req.variant)
-        if file_name is not None:
-            pruned = await run_step("retention", BACKUP_RETENTION)
-            if pruned.outcome == "failed":  # the backup is good; the folder needs a look
-                pruned = pruned.model_copy(update={"outcome": "alert"})
-            steps.append(pruned)
-        outcome = outcome_of(steps)
-        dump_figures = steps[0].figures
-        if file_name is None:
-            summary = f"backup failed ({req.reason}): {steps[-1].detail}"
-        else:
-            summary = (
-                f"backup {file_name} ({dump_figures.get('bytes', '?')} bytes, {req.variant},"
-                f" {req.reason}) verified"
-            )
-            if len(steps) > 2:
-                summary += f"; {len(steps[2].figures.get('deleted', []))} old file(s) pruned"
-        report = await finish(
-            OpsReport.model_validate(
-                {
-                    "kind": "backup",
-                    "workflow_id": workflow.info().workflow_id,
-                    "outcome": outcome,
-                    "summary": summary,
-                    "steps": steps,
-                    "started_at": started,
-                    "finished_at": workflow.now(),
-                }
-            )
-        )
-        if file_name is None:
-            # Fail the run (after storing the report): schedules pause on failure.
-            raise ApplicationError(summary, report, type="BackupFailed", non_retryable=True)
-        return report

@@ -20,12 +20,16 @@ with workflow.unsafe.imports_passed_through():
         RESTORE_APPLY,
         RESTORE_INTEGRITY,
         RESTORE_PICK,
+        RESTORE_WORKFLOW,
         MaintenanceSwitch,
+        OpsReport,
         PickedBackup,
         PickRequest,
         RestoreJob,
+        RestoreRequest,
+        Step,
     )
-    from workflows.backup import (
+    from ops.steps import (
         LONG_STEP,
         MUST_RUN,
         call,
@@ -34,7 +38,6 @@ with workflow.unsafe.imports_passed_through():
         run_step,
         take_backup,
     )
-    from workflows.ops_contracts import RESTORE_WORKFLOW, OpsReport, RestoreRequest, Step
 
 
 @workflow.defn(name=RESTORE_WORKFLOW)

@@ -15,6 +15,7 @@ from temporalio.exceptions import ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from ops.contracts import (
+        BACKUP_WORKFLOW,
         CHECK_DISK,
         CHECK_ERROR_LOGS,
         CHECK_HEALTH,
@@ -25,11 +26,16 @@ with workflow.unsafe.imports_passed_through():
         DB_REINDEX,
         DB_SIZE,
         DB_VACUUM_FULL,
+        MAINTENANCE_WORKFLOW,
         PULL_IMAGES,
         ROTATE_LOGS,
+        BackupRequest,
         LogRotation,
+        MaintenanceRequest,
+        OpsReport,
+        Step,
     )
-    from workflows.backup import (
+    from ops.steps import (
         LONG_STEP,
         SHORT_STEP,
         StepOptions,
@@ -37,14 +43,6 @@ with workflow.unsafe.imports_passed_through():
         finish,
         outcome_of,
         run_step,
-    )
-    from workflows.ops_contracts import (
-        BACKUP_WORKFLOW,
-        MAINTENANCE_WORKFLOW,
-        BackupRequest,
-        MaintenanceRequest,
-        OpsReport,
-        Step,
     )
 
 BACKUP_STEP = "backup"

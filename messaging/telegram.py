@@ -1,5 +1,7 @@
 """A small Bot API client that classifies every answer as sent, retry later, or permanent.
 
+Used by the bridge (customer messages) and by the operations alerts (ops.activities.reports).
+
 Request URLs contain the bot token, so no URL, request object or httpx
 exception text ever leaves this module: errors are re-raised by type name only.
 """
