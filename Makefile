@@ -42,10 +42,11 @@ run: install ## run the whole stack in the foreground (Ctrl-C stops it)
 test: install services tools lint ## lint, then the whole test suite (PYTEST_ARGS=... to narrow)
 	$(PY) scripts/run_pytest.py $(PYTEST_ARGS)
 
-lint: install ## ruff check, ruff format --check, mypy
+lint: install ## ruff check, ruff format --check, mypy, import direction (lint-imports)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy $(PY_PACKAGES)
+	$(BIN)/lint-imports
 
 # Debian packages the observability/deployment tests use: prometheus (with promtool)
 # and docker-compose v1 (validates compose files without a container engine).

@@ -108,6 +108,11 @@ class Settings(BaseSettings):
     deploy_health_url: str = "http://localhost:8080/actuator/health"
     deploy_health_timeout_seconds: float = 60.0
 
+    # Who operators call at each support level (free text: e-mail, phone, channel).
+    support_l1_contact: str = ""
+    support_l2_contact: str = ""
+    support_l3_contact: str = ""
+
     # --- metrics of the non-API processes (0 disables the endpoint) ---
     worker_metrics_port: int = 9464
     worker_sdk_metrics_port: int = 9465

@@ -6,8 +6,8 @@ import argparse
 
 from cli.common import temporal
 from cli.output import EXIT_FAILED, EXIT_OK, echo, exit_code, print_json, print_live, print_report
-from db import ops as ops_runs
 from db.engine import make_engine
+from ops import runs as ops_runs
 from ops.client import live_run, temporal_url
 from settings import Settings
 

@@ -1,8 +1,7 @@
-"""SQL of the operations: run reports (`ops_run`), the maintenance switch (`app_state`)
-and the advisory lock that keeps a backup and a restore from running at the same time.
+"""SQL every process shares with operations: the maintenance switch (`app_state`) and
+the advisory lock that keeps a backup and a restore from running at the same time.
 
-Read helpers (`recent_runs`, `get_run`, `get_maintenance`) are what the operator CLI
-and REST endpoints build on: plain async functions taking the process's engine.
+The run reports (`ops_run`) belong to operations alone: `ops/runs.py`.
 """
 
 from __future__ import annotations
@@ -17,11 +16,6 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.metrics import bump
-from ops.contracts import OpsReport
-
-#: Counter bumped once per alerting (or failed) step of a stored report.
-ALERTS_COUNTER = "ops_alerts_total"
 #: Session-level advisory lock key shared by every dump and restore of the app database
 #: ("tick" in ASCII). Session-level, so it dies with the connection if a worker is killed.
 OPS_LOCK_KEY = 0x7469636B
@@ -29,79 +23,6 @@ OPS_LOCK_KEY = 0x7469636B
 
 class OpsBusy(Exception):
     """Another backup or restore holds the operations lock."""
-
-
-# -- reports ----------------------------------------------------------------------------
-
-
-async def store_report(engine: AsyncEngine, report: OpsReport) -> bool:
-    """Insert or replace the report of `report.workflow_id`; True when it was new.
-
-    Alert counters are bumped in the same transaction, and only on first insert, so a
-    retried store activity never counts an alert twice.
-    """
-    async with engine.begin() as conn:
-        inserted = (
-            await conn.execute(
-                text(
-                    "INSERT INTO ops_run (workflow_id, kind, outcome, summary, report,"
-                    " started_at, finished_at) VALUES (:w, :k, :o, :s, CAST(:r AS jsonb), :st, :f)"
-                    " ON CONFLICT (workflow_id) DO UPDATE SET kind = EXCLUDED.kind,"
-                    " outcome = EXCLUDED.outcome, summary = EXCLUDED.summary,"
-                    " report = EXCLUDED.report, started_at = EXCLUDED.started_at,"
-                    " finished_at = EXCLUDED.finished_at RETURNING (xmax = 0) AS inserted"
-                ),
-                {
-                    "w": report.workflow_id,
-                    "k": report.kind,
-                    "o": report.outcome,
-                    "s": report.summary,
-                    "r": report.model_dump_json(),
-                    "st": report.started_at,
-                    "f": report.finished_at,
-                },
-            )
-        ).scalar_one()
-        if inserted:
-            alerts = [
-                (ALERTS_COUNTER, f"check={step.name}", 1.0)
-                for step in report.steps
-                if step.outcome in ("alert", "failed")
-            ]
-            if alerts:
-                await bump(conn, alerts)
-    return bool(inserted)
-
-
-async def recent_runs(
-    engine: AsyncEngine, kind: str | None = None, limit: int = 20
-) -> list[OpsReport]:
-    """Newest reports first, optionally of one kind (`backup`, `restore`,
-    `maintenance_daily`, `maintenance_weekly`, `maintenance_monthly`, ...)."""
-    where = "WHERE kind = :k " if kind else ""
-    async with engine.connect() as conn:
-        rows = (
-            await conn.execute(
-                text(
-                    f"SELECT report::text AS report FROM ops_run {where}"  # noqa: S608 - fixed text
-                    "ORDER BY finished_at DESC, workflow_id LIMIT :n"
-                ),
-                {"k": kind, "n": max(1, limit)},
-            )
-        ).all()
-    return [OpsReport.model_validate_json(r.report) for r in rows]
-
-
-async def get_run(engine: AsyncEngine, workflow_id: str) -> OpsReport | None:
-    """The stored report of one run, or None while it has not finished."""
-    async with engine.connect() as conn:
-        raw = (
-            await conn.execute(
-                text("SELECT report::text FROM ops_run WHERE workflow_id = :w"),
-                {"w": workflow_id},
-            )
-        ).scalar_one_or_none()
-    return None if raw is None else OpsReport.model_validate_json(raw)
 
 
 # -- maintenance switch -----------------------------------------------------------------

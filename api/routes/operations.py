@@ -19,7 +19,7 @@ from temporalio.service import RPCError
 from api.auth.deps import OperatorDep
 from api.deps import ResourcesDep
 from api.errors import ApiError
-from db import ops as ops_runs
+from ops import runs as ops_runs
 from ops.client import (
     NotFound,
     OperationConflict,

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from db import ops as ops_runs
 from db.engine import make_engine
+from ops import runs as ops_runs
 from ops.activities.platform import (
     CommandResult,
     PlatformDriver,

@@ -1,6 +1,6 @@
 """Operations reports: stored in `ops_run` (counting alerts once) and sent to operators.
 
-Reading them back is `db.ops.recent_runs` / `db.ops.get_run`.
+Reading them back is `ops.runs.recent_runs` / `ops.runs.get_run`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from db import ops
 from messaging.telegram import Permanent, RetryLater, Sent, TelegramClient
+from ops import runs
 from ops.contracts import ALERT_REFUSED, REPORT_NOTIFY, REPORT_STORE, OpsReport, Step
 from settings import Settings
 
@@ -43,7 +43,7 @@ class OpsReportActivities:
     @activity.defn(name=REPORT_STORE)
     async def store(self, report: OpsReport) -> bool:
         """Upsert the run's report by workflow id; alert counters move on first store only."""
-        return await ops.store_report(self._engine, report)
+        return await runs.store_report(self._engine, report)
 
     @activity.defn(name=REPORT_NOTIFY)
     async def notify(self, report: OpsReport) -> Step:

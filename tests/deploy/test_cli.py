@@ -64,6 +64,7 @@ async def test_help_lists_every_command() -> None:
         "wait-for-services",
         "smoke-test",
         "verify-health",
+        "contacts",
     ):
         assert command in out
 
@@ -161,3 +162,23 @@ async def test_schedules_list_and_unknown_schedule(env: dict[str, str]) -> None:
     code, out = await sh([str(TICKETERO), "schedules", "pause", "no-such-schedule"], env)
     assert code == 1, out
     assert "no schedule 'no-such-schedule'" in out
+
+
+async def test_contacts_come_from_settings() -> None:
+    """The runbook's escalation contacts are settings, printed by `ticketero contacts`."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("SUPPORT_L")}
+    code, out = await sh(
+        [str(TICKETERO), "contacts"],
+        {
+            **base,
+            "SUPPORT_L1_CONTACT": "mesa-ops@banco.example +56 2 2000 0001",
+            "SUPPORT_L2_CONTACT": "devops@banco.example",
+            "SUPPORT_L3_CONTACT": "desarrollo@banco.example",
+        },
+    )
+    assert code == 0, out
+    assert "Nivel 1 - Operaciones: mesa-ops@banco.example +56 2 2000 0001" in out
+    assert "Nivel 3 - Desarrollo: desarrollo@banco.example" in out
+    code, out = await sh([str(TICKETERO), "contacts"], {**base, "SUPPORT_L2_CONTACT": "x"})
+    assert code == 1
+    assert "SUPPORT_L1_CONTACT" in out and "SUPPORT_L3_CONTACT" in out

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
-from db import ops as ops_runs
+from ops import runs as ops_runs
 from ops.activities.platform import VersionRecord, VersionStore
 from ops.client import OperationConflict, start_operation
 from ops.contracts import (

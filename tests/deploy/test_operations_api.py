@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from db import ops as ops_runs
+from ops import runs as ops_runs
 from ops.contracts import OpsReport, Step
 from tests.support.data import branch_name
 from tests.support.staff import Staff, add_advisor, add_user

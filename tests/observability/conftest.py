@@ -23,7 +23,7 @@ import pytest
 import yaml
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db import ops as ops_runs
+from ops import runs as ops_runs
 from ops.contracts import OpsReport, Step
 from tests.observability.support import PROMETHEUS_YML, RULES_DIR, load_yaml, port_open, tool
 from tests.support.data import branch_name, chat_id, ticket_body

@@ -27,7 +27,7 @@ from tests.support.wait import eventually
 #: and must have data as soon as the series it reads exist.
 NO_DATA_IN_TEST_STACK = {
     "Alertas del mantenimiento por chequeo (24 h)": (
-        "ops_alerts_total (bumped by db/ops.store_report) appears once the API exports it"
+        "ops_alerts_total (bumped by ops/runs.store_report) appears once the API exports it"
     ),
 }
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
 from db import ops as ops_db
+from ops import runs as ops_runs
 from ops.contracts import BackupRequest, OpsReport, RestoreRequest
 from ops.workflows.backup import BackupWorkflow
 from ops.workflows.restore import RestoreWorkflow
@@ -100,10 +101,10 @@ async def test_backup_then_restore_brings_back_that_moment(
     state = await ops_db.get_maintenance(engine)
     assert state.enabled is False
     # The operations history survives the restore, and the restore is in it.
-    assert await ops_db.get_run(engine, made.workflow_id) is not None
-    stored = await ops_db.get_run(engine, done.workflow_id)
+    assert await ops_runs.get_run(engine, made.workflow_id) is not None
+    stored = await ops_runs.get_run(engine, done.workflow_id)
     assert stored is not None and stored.outcome == "ok"
-    kinds = [r.kind for r in await ops_db.recent_runs(engine, limit=10)]
+    kinds = [r.kind for r in await ops_runs.recent_runs(engine, limit=10)]
     assert "restore" in kinds and "backup" in kinds
 
 
@@ -132,7 +133,7 @@ async def test_corrupted_archive_is_refused_before_anything_is_touched(
     assert archives(ops_settings.backup_dir) == files_before  # no safety backup taken
     assert await snapshot(engine) == before
     assert await ops_db.get_maintenance(engine) == flag_before  # never switched on
-    stored = await ops_db.get_run(engine, refused.workflow_id)
+    stored = await ops_runs.get_run(engine, refused.workflow_id)
     assert stored is not None and stored.outcome == "failed"
 
 

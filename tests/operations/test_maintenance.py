@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
-from db import ops as ops_db
+from ops import runs as ops_runs
 from ops.activities.maintenance import DiskUsage
 from ops.contracts import MaintenanceRequest, OpsReport
 from ops.workflows.maintenance import MaintenanceWorkflow
@@ -88,10 +88,10 @@ async def test_daily_routine_ok(
     assert step(report, "error_logs").figures["errors_24h"] == 3
     backup = step(report, "backup")
     assert (ops_settings.backup_dir / backup.figures["file"]).is_file()
-    assert await ops_db.get_run(engine, backup.figures["workflow_id"]) is not None
+    assert await ops_runs.get_run(engine, backup.figures["workflow_id"]) is not None
     assert step(report, "log_cleanup").figures["deleted"] == ["old.log"]
     assert sorted(p.name for p in logs.iterdir()) == ["api.log", "old.txt"]
-    stored = await ops_db.get_run(engine, report.workflow_id)
+    stored = await ops_runs.get_run(engine, report.workflow_id)
     assert stored == report
 
 
@@ -113,7 +113,7 @@ async def test_full_disk_and_error_burst_raise_alerts(
     assert step(report, "health").outcome == "ok"
     assert await counter(engine, "ops_alerts_total", "check=disk") == disk_before + 1
     assert await counter(engine, "ops_alerts_total", "check=error_logs") == errors_before + 1
-    stored = await ops_db.get_run(engine, report.workflow_id)
+    stored = await ops_runs.get_run(engine, report.workflow_id)
     assert stored is not None and stored.outcome == "alert"
 
     async with httpx.AsyncClient(base_url=stack.sandbox_url) as sandbox:
@@ -152,7 +152,7 @@ async def test_weekly_routine(
     async with engine.connect() as conn:
         left = (await conn.execute(text("SELECT count(*) FROM mensaje"))).scalar_one()
     assert left == 1
-    assert await ops_db.get_run(engine, report.workflow_id) == report
+    assert await ops_runs.get_run(engine, report.workflow_id) == report
 
 
 async def make_cert(folder: Path, days: int) -> Path:
@@ -204,4 +204,4 @@ async def test_monthly_routine(
     tls = step(report, "tls_expiry")
     assert tls.outcome == "alert" and 9 <= tls.figures["days_left"] <= 10
     assert report.outcome == "alert"
-    assert await ops_db.get_run(engine, report.workflow_id) == report
+    assert await ops_runs.get_run(engine, report.workflow_id) == report
