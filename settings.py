@@ -20,6 +20,8 @@ DEV_NATIONAL_ID_KEY = "dev-only-national-id-key-change-me"
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"  # noqa: S105 - dev default
 #: Key signing Telegram deep-link payloads when none is configured (dev only).
 DEV_LINK_SECRET = "dev-only-telegram-link-secret"  # noqa: S105 - dev default
+#: Key deriving ticket references from Idempotency-Keys when none is configured (dev only).
+DEV_REFERENCE_KEY = "dev-only-ticket-reference-key-change-me"
 #: Token the sandbox accepts; the real one comes from TELEGRAM_BOT_TOKEN.
 SANDBOX_BOT_TOKEN = "sandbox-token"  # noqa: S105 - not a secret: the sandbox accepts only this
 
@@ -63,11 +65,15 @@ class Settings(BaseSettings):
 
     national_id_key: SecretStr = SecretStr(DEV_NATIONAL_ID_KEY)
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    reference_key: SecretStr = SecretStr(DEV_REFERENCE_KEY)
     jwt_ttl_minutes: int = 480
     bootstrap_supervisor_username: str = ""
     bootstrap_supervisor_password: SecretStr = SecretStr("")
     default_time_zone: str = "America/Santiago"
     default_language: str = "es"
+    # Live (SSE) streams open at once per API process: per client address and in total.
+    sse_max_per_client: int = Field(default=5, ge=1)
+    sse_max_total: int = Field(default=500, ge=1)
 
     # --- operations (backup, maintenance, deploy) ---
     backup_dir: Path = Path("var/backups")
