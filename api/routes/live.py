@@ -33,7 +33,8 @@ from settings import Settings
 router = APIRouter(prefix="/api/branches", tags=["live"])
 KEEPALIVE_SECONDS = 15.0
 SSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/event-stream": {}}, "description": "an event stream"}
+    200: {"content": {"text/event-stream": {}}, "description": "an event stream"},
+    429: {"description": "too many live connections (per client or in total); see Retry-After"},
 }
 
 
@@ -80,7 +81,7 @@ async def _next(queue: asyncio.Queue[dict[str, Any]]) -> dict[str, Any] | None:
         return None
 
 
-@router.get("/{branch}/events", response_class=EventStreamResponse, responses=SSE)
+@router.get("/{branch}/events", response_class=EventStreamResponse, status_code=200, responses=SSE)
 async def branch_events(
     branch: str,
     request: Request,
@@ -104,7 +105,9 @@ async def branch_events(
     return EventStreamResponse(stream(), release)
 
 
-@router.get("/{branch}/display/events", response_class=EventStreamResponse, responses=SSE)
+@router.get(
+    "/{branch}/display/events", response_class=EventStreamResponse, status_code=200, responses=SSE
+)
 async def display_events(
     branch: str,
     request: Request,
