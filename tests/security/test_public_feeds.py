@@ -28,14 +28,16 @@ async def test_staff_feed_needs_a_staff_token_of_the_branch(
     branch, other = branch_name(), branch_name()
     path = f"/api/branches/{branch}/events"
 
-    anonymous = await api.get(path)
-    assert anonymous.status_code == 401, anonymous.text
+    async with open_feed(api, path) as feed:  # (a stream must not hang the test)
+        anonymous = feed.response
+    assert anonymous.status_code == 401, anonymous.headers
     assert anonymous.headers["www-authenticate"] == "Bearer"
     assert anonymous.json()["status"] == 401 and anonymous.json()["path"] == path
 
     stranger = await add_advisor(db, api, other, desk=1, queues=["CAJA"])
-    refused = await api.get(path, headers=stranger.headers)
-    assert refused.status_code == 403, refused.text
+    async with open_feed(api, path, stranger.headers) as feed:
+        refused = feed.response
+    assert refused.status_code == 403, refused.headers
 
     own = await add_advisor(db, api, branch, desk=2, queues=["CAJA"])
     supervisor = await add_user(db, api, "supervisor")
@@ -104,8 +106,9 @@ async def test_streams_are_limited_per_client_and_released_on_disconnect(
             feed = await streams.enter_async_context(open_feed(api, path, headers))
             assert feed.response.status_code == 200, feed.text
         for path, headers in ((display, None), (staff, supervisor.headers)):
-            over = await api.get(path, headers=headers)
-            assert over.status_code == 429, over.text
+            over_feed = await streams.enter_async_context(open_feed(api, path, headers))
+            over = over_feed.response
+            assert over.status_code == 429, over.headers
             assert int(over.headers["retry-after"]) > 0
             body = over.json()
             assert body["status"] == 429 and body["error"] == "Too Many Requests"
