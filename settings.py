@@ -20,6 +20,8 @@ DEV_NATIONAL_ID_KEY = "dev-only-national-id-key-change-me"
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"  # noqa: S105 - dev default
 #: Key signing Telegram deep-link payloads when none is configured (dev only).
 DEV_LINK_SECRET = "dev-only-telegram-link-secret"  # noqa: S105 - dev default
+#: Key deriving ticket references from Idempotency-Keys when none is configured (dev only).
+DEV_REFERENCE_KEY = "dev-only-ticket-reference-key-change-me"
 #: Token the sandbox accepts; the real one comes from TELEGRAM_BOT_TOKEN.
 SANDBOX_BOT_TOKEN = "sandbox-token"  # noqa: S105 - not a secret: the sandbox accepts only this
 
@@ -27,7 +29,7 @@ SANDBOX_BOT_TOKEN = "sandbox-token"  # noqa: S105 - not a secret: the sandbox ac
 DEV_ENVIRONMENTS = frozenset({"dev", "test"})
 #: Shortest secret accepted elsewhere (`openssl rand -hex 32` gives 64 characters).
 MIN_SECRET_LENGTH = 32
-_DEV_SECRETS = frozenset({DEV_NATIONAL_ID_KEY, DEV_JWT_SECRET, DEV_LINK_SECRET})
+_DEV_SECRETS = frozenset({DEV_NATIONAL_ID_KEY, DEV_JWT_SECRET, DEV_LINK_SECRET, DEV_REFERENCE_KEY})
 #: Placeholders of the dev defaults and of .env.example.
 _PLACEHOLDERS = ("change-me", "changeme", "dev-only")
 
@@ -79,6 +81,7 @@ class Settings(BaseSettings):
 
     national_id_key: SecretStr = SecretStr(DEV_NATIONAL_ID_KEY)
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    reference_key: SecretStr = SecretStr(DEV_REFERENCE_KEY)
     jwt_ttl_minutes: int = 480
     bootstrap_supervisor_username: str = ""
     bootstrap_supervisor_password: SecretStr = SecretStr("")
@@ -88,6 +91,9 @@ class Settings(BaseSettings):
     login_rate_per_minute_per_address: int = Field(default=20, ge=1)  # failed logins, per replica
     default_time_zone: str = "America/Santiago"
     default_language: str = "es"
+    # Live (SSE) streams open at once per API process: per client address and in total.
+    sse_max_per_client: int = Field(default=5, ge=1)
+    sse_max_total: int = Field(default=500, ge=1)
 
     # --- operations (backup, maintenance, deploy) ---
     backup_dir: Path = Path("var/backups")
@@ -168,6 +174,7 @@ def weak_secrets(settings: Settings) -> list[str]:
         "JWT_SECRET": settings.jwt_secret,
         "NATIONAL_ID_KEY": settings.national_id_key,
         "TELEGRAM_LINK_SECRET": settings.telegram_link_secret,
+        "REFERENCE_KEY": settings.reference_key,
     }
     if settings.telegram_updates == "webhook":
         secrets["TELEGRAM_WEBHOOK_SECRET"] = settings.telegram_webhook_secret

@@ -7,7 +7,7 @@ import contextlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aio_pika
@@ -52,17 +52,25 @@ class LiveHub:
                     queue.get_nowait()
             queue.put_nowait(event)
 
-    async def subscribe(self, branch: str) -> AsyncGenerator[dict[str, Any], None]:
-        """Events of one branch, as they happen, until the caller stops iterating."""
+    @contextlib.asynccontextmanager
+    async def subscription(self, branch: str) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:
+        """A queue receiving the events of one branch, as they happen, while inside.
+
+        A plain queue rather than an async generator: a stream cancelled when its client
+        disconnects leaves no generator half-running (no "aclose(): already running").
+        """
         await self.connect()
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(BACKLOG)
         key = branch.lower()
         self._subscribers[key].add(queue)
         try:
-            while True:
-                yield await queue.get()
+            yield queue
         finally:
-            self._subscribers[key].discard(queue)
+            subscribers = self._subscribers.get(key)
+            if subscribers is not None:
+                subscribers.discard(queue)
+                if not subscribers:
+                    del self._subscribers[key]
 
     async def close(self) -> None:
         if self._connection is not None:

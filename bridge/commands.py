@@ -1,4 +1,4 @@
-"""The bot's conversation: /start links a ticket, /estado, /cancelar + /confirmar, help.
+"""The bot's conversation: /start links a ticket to one chat, /estado, /cancelar, help.
 
 Linking and cancelling go through the ticket's workflow (signal `link_chat`,
 update `transition`), which then sends the customer's message itself; the bot
@@ -104,6 +104,12 @@ class BotCommands:
         if ticket.view.telegram_chat_id == msg.chat_id:
             await self._say_status(msg.chat_id, ticket)  # already linked: nothing new comes
             return
+        if ticket.view.telegram_chat_id is not None:
+            # Followed from another chat: never moved silently (the workflow refuses too).
+            await self._say(
+                msg.chat_id, "bot_already_linked", msg.language, number=ticket.view.number
+            )
+            return
         handle = self._temporal.get_workflow_handle(ticket_workflow_id(reference))
         request = LinkChat(chat_id=msg.chat_id, language=msg.language)
         try:
@@ -113,9 +119,6 @@ class BotCommands:
                 raise
             await self._inactive(msg, ticket)
             return
-        if ticket.view.telegram_chat_id is not None:
-            # Moved from another chat: "ticket created" went there and is sent only once.
-            await self._say_status(msg.chat_id, ticket)
 
     async def _status(self, msg: ChatMessage) -> None:
         ticket = await self._read(lambda conn: active_ticket_for_chat(conn, msg.chat_id))

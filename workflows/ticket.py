@@ -65,6 +65,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search
     from workflows.notification import NotificationWorkflow
 
+#: Patch id: a link request from a second chat is refused (histories before it moved chats).
+KEEP_FIRST_CHAT = "link-keeps-first-chat"
 #: A start whose `create` update never arrives (it always does with update-with-start) ends.
 CREATE_DEADLINE = timedelta(minutes=5)
 DB_RETRY = RetryPolicy(
@@ -438,8 +440,11 @@ class TicketWorkflow:
         )
 
     async def _link(self, request: LinkChat) -> None:
-        """Remember the customer's chat; the first link sends the "ticket created" message."""
+        """Remember the customer's chat; the first link sends the "ticket created" message.
+        A ticket followed from one chat is never moved to another (no silent takeover)."""
         if self._status not in ACTIVE_STATUSES or request.chat_id == self._chat_id:
+            return
+        if self._chat_id is not None and workflow.patched(KEEP_FIRST_CHAT):
             return
         await workflow.execute_activity(
             RECORD_CHAT_LINK,

@@ -31,6 +31,7 @@ from api.resources import Resources
 from api.schemas import CreateTicketRequest, TicketResponse
 from api.services.identity import national_id_hash
 from db import tickets as store
+from domain import references
 from domain.contracts import (
     ERR_ACTIVE_TICKET_EXISTS,
     ERR_IDEMPOTENCY_MISMATCH,
@@ -45,7 +46,6 @@ from workflows import search
 from workflows.ticket import TicketWorkflow
 
 log = logging.getLogger("ticketero.api.tickets")
-IDEMPOTENCY_NAMESPACE = uuid.UUID("3c5e2a0e-6d1b-4f7a-9a8e-2b7d4c1f9e55")
 CREATE_TIMEOUT_SECONDS = 15.0
 #: The workflow's `create` update. The SDK types an async update registered under a name
 #: as returning its coroutine; at run time the result type comes from the annotation.
@@ -58,11 +58,10 @@ class Created:
     created: bool
 
 
-def reference_for(idempotency_key: str | None) -> uuid.UUID:
-    """A retried request with the same key names the same ticket (and workflow)."""
-    if idempotency_key is None:
-        return uuid.uuid4()
-    return uuid.uuid5(IDEMPOTENCY_NAMESPACE, idempotency_key)
+def reference_for(idempotency_key: str | None, secret: str) -> uuid.UUID:
+    """A retried request with the same key names the same ticket (and workflow); the
+    reference stays a 128-bit secret (see domain.references)."""
+    return references.reference_for(idempotency_key, secret)
 
 
 def validate_idempotency_key(raw: str | None) -> str | None:
@@ -106,9 +105,8 @@ async def create_ticket(
     res: Resources, req: CreateTicketRequest, idempotency_key: str | None
 ) -> Created:
     """Update-with-start on the ticket's workflow; maps business refusals to 409/422."""
-    new = build_new_ticket(
-        req, reference_for(idempotency_key), res.settings.national_id_key.get_secret_value()
-    )
+    reference = reference_for(idempotency_key, res.settings.reference_key.get_secret_value())
+    new = build_new_ticket(req, reference, res.settings.national_id_key.get_secret_value())
     workflow_id = ticket_workflow_id(new.reference)
     task_queue = res.settings.temporal_task_queue
     attributes = TypedSearchAttributes(

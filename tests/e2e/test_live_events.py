@@ -1,4 +1,4 @@
-"""Branch displays follow their branch live over Server-Sent Events."""
+"""Staff follow their branch live over Server-Sent Events (the staff feed needs a token)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support.data import branch_name, ticket_body
-from tests.support.staff import add_advisor
+from tests.support.staff import add_advisor, add_user
 from tests.support.wait import eventually
 
 pytestmark = pytest.mark.e2e
@@ -29,7 +29,9 @@ async def read_events(resp: httpx.Response, out: list[dict[str, Any]]) -> None:
 async def test_display_sees_its_branch_only(api: httpx.AsyncClient, db: AsyncEngine) -> None:
     branch, other = branch_name(), branch_name()
     seen: list[dict[str, Any]] = []
-    async with api.stream("GET", f"/api/branches/{branch}/events") as resp:
+    supervisor = await add_user(db, api, "supervisor")
+    path = f"/api/branches/{branch}/events"
+    async with api.stream("GET", path, headers=supervisor.headers) as resp:
         assert resp.status_code == 200
         assert resp.headers["content-type"].startswith("text/event-stream")
         reader = asyncio.create_task(read_events(resp, seen))

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
-
 import httpx
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.notifications.helpers import Phone, create_ticket
 from tests.support.data import chat_id
@@ -74,27 +70,4 @@ async def test_tampered_or_missing_payload_gets_help(api: httpx.AsyncClient, pho
     assert "nada que confirmar" in (await phone.wait_messages(chat, 3))[-1]["text"]
 
 
-async def test_start_from_another_chat_moves_the_ticket_there(
-    api: httpx.AsyncClient, db: AsyncEngine, phone: Phone
-) -> None:
-    first, second = chat_id(), chat_id()
-    ticket = await create_ticket(api, telegramChatId=first)
-    reference = str(ticket["reference"])
-    await phone.wait_messages(first, 1)
-
-    await phone.start(second, start_payload(ticket))
-    [status] = await phone.wait_messages(second, 1)  # "created" was already sent once
-    assert str(ticket["number"]) in status["text"] and "Posición" in status["text"]
-
-    async def linked() -> bool:  # the link is recorded before later messages are sent
-        async with db.connect() as conn:
-            query = text("SELECT telegram_chat_id FROM ticket WHERE reference = :r")
-            chat = (await conn.execute(query, {"r": uuid.UUID(reference)})).scalar_one()
-        return bool(chat == second)
-
-    await eventually(linked, timeout=10, what="the ticket linked to the second chat")
-    cancel = await api.post(f"/api/tickets/{reference}/cancel")
-    assert cancel.status_code == 200, cancel.text
-    cancelled = (await phone.wait_messages(second, 2))[-1]["text"]
-    assert "anulado" in cancelled
-    assert len(await phone.messages(first)) == 1
+# A second chat opening the link is refused: tests/security/test_public_links.py.

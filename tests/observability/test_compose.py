@@ -28,6 +28,7 @@ REQUIRED = {
     "RABBITMQ_PASSWORD": "mq-secret",
     "NATIONAL_ID_KEY": "nid-key",
     "JWT_SECRET": "jwt-secret",
+    "REFERENCE_KEY": "reference-key",
     "TELEGRAM_LINK_SECRET": "link-secret",
     "TELEGRAM_BOT_TOKEN": "123:token",
     "TELEGRAM_BOT_USERNAME": "TestBot",
@@ -127,7 +128,7 @@ def test_application_services_point_at_the_right_hosts(resolved: dict[str, Any])
         assert env["TEMPORAL_ADDRESS"] == "temporal:7233", service
         assert env["APP_ENV"] == "production"
         assert urlsplit(env["DEPLOY_HEALTH_URL"]).netloc == "lb:8080"
-        for secret in ("NATIONAL_ID_KEY", "JWT_SECRET", "TELEGRAM_LINK_SECRET"):
+        for secret in ("NATIONAL_ID_KEY", "JWT_SECRET", "TELEGRAM_LINK_SECRET", "REFERENCE_KEY"):
             assert env[secret] == REQUIRED[secret], (service, secret)
 
 

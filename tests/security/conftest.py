@@ -1,4 +1,5 @@
-"""Shared pieces of the security tests: callers from their own loopback address."""
+"""Shared pieces of the security tests: callers from their own loopback address, and the
+sandbox as a phone (as in tests/notifications)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from pydantic import SecretStr
 
 from settings import DEV_JWT_SECRET, Settings
+from tests.notifications.helpers import Phone, bridge_ready
 from tests.support.stack import Stack
 
 # Linux routes all of 127.0.0.0/8 to the loopback interface, so a test can call the
@@ -52,3 +54,9 @@ def stack_settings(stack: Stack) -> Settings:
         database_url=stack.database_url,
         jwt_secret=SecretStr(env.get("JWT_SECRET", DEV_JWT_SECRET)),
     )
+
+
+@pytest.fixture
+async def phone(sandbox: httpx.AsyncClient) -> AsyncIterator[Phone]:
+    await bridge_ready(sandbox)
+    yield Phone(sandbox)

@@ -15,6 +15,7 @@ from settings import (
     DEV_JWT_SECRET,
     DEV_LINK_SECRET,
     DEV_NATIONAL_ID_KEY,
+    DEV_REFERENCE_KEY,
     InsecureSettingsError,
     Settings,
 )
@@ -25,16 +26,19 @@ STRONG = {
     "jwt_secret": "j" * 40,
     "national_id_key": "n" * 40,
     "telegram_link_secret": "l" * 40,
+    "reference_key": "r" * 40,
 }
 DEV_VALUES = {
     "jwt_secret": DEV_JWT_SECRET,
     "national_id_key": DEV_NATIONAL_ID_KEY,
     "telegram_link_secret": DEV_LINK_SECRET,
+    "reference_key": DEV_REFERENCE_KEY,
 }
 SECRET_VARIABLES = (
     "JWT_SECRET",
     "NATIONAL_ID_KEY",
     "TELEGRAM_LINK_SECRET",
+    "REFERENCE_KEY",
     "TELEGRAM_WEBHOOK_SECRET",
 )
 
@@ -71,7 +75,7 @@ def test_production_refuses_a_weak_secret_naming_it(
 def test_every_weak_secret_is_named_at_once() -> None:
     with pytest.raises(InsecureSettingsError) as raised:
         settings(app_env="staging", **DEV_VALUES)
-    for name in ("JWT_SECRET", "NATIONAL_ID_KEY", "TELEGRAM_LINK_SECRET"):
+    for name in ("JWT_SECRET", "NATIONAL_ID_KEY", "TELEGRAM_LINK_SECRET", "REFERENCE_KEY"):
         assert name in str(raised.value)
     assert not any(value in str(raised.value) for value in DEV_VALUES.values())
 
@@ -136,7 +140,7 @@ def test_a_production_process_with_default_secrets_exits_naming_them(process: st
         pytest.fail(f"{process} kept running with APP_ENV=production and development secrets")
     assert result.returncode != 0
     output = result.stdout + result.stderr
-    for name in ("JWT_SECRET", "NATIONAL_ID_KEY", "TELEGRAM_LINK_SECRET"):
+    for name in ("JWT_SECRET", "NATIONAL_ID_KEY", "TELEGRAM_LINK_SECRET", "REFERENCE_KEY"):
         assert name in result.stderr, (process, output[-2000:])
     for value in DEV_VALUES.values():
         assert value not in output, process

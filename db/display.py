@@ -1,0 +1,36 @@
+"""Queries of the live feeds: what a waiting-room screen shows, and whose branch a feed is."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+_WAITING_SQL = """
+SELECT q.queue, count(t.reference) AS waiting
+FROM branch b
+JOIN branch_queue q ON q.branch_id = b.id
+LEFT JOIN ticket t
+  ON t.branch_id = q.branch_id AND t.queue = q.queue AND t.status IN ('WAITING', 'NOTIFIED')
+WHERE lower(b.name) = lower(:n)
+GROUP BY q.queue, q.priority
+ORDER BY q.priority DESC, q.queue
+"""
+
+
+async def waiting_counts(conn: AsyncConnection, branch: str) -> dict[str, int]:
+    """Tickets waiting per queue of the branch (highest priority first); {} if unknown."""
+    rows = (await conn.execute(text(_WAITING_SQL), {"n": branch})).all()
+    return {str(r.queue): int(r.waiting) for r in rows}
+
+
+async def advisor_branch(conn: AsyncConnection, advisor_id: int) -> str | None:
+    """The name of the branch an advisor works at, or None."""
+    name = (
+        await conn.execute(
+            text(
+                "SELECT b.name FROM advisor a JOIN branch b ON b.id = a.branch_id WHERE a.id = :a"
+            ),
+            {"a": advisor_id},
+        )
+    ).scalar_one_or_none()
+    return None if name is None else str(name)
