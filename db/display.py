@@ -22,15 +22,3 @@ async def waiting_counts(conn: AsyncConnection, branch: str) -> dict[str, int]:
     rows = (await conn.execute(text(_WAITING_SQL), {"n": branch})).all()
     return {str(r.queue): int(r.waiting) for r in rows}
 
-
-async def advisor_branch(conn: AsyncConnection, advisor_id: int) -> str | None:
-    """The name of the branch an advisor works at, or None."""
-    name = (
-        await conn.execute(
-            text(
-                "SELECT b.name FROM advisor a JOIN branch b ON b.id = a.branch_id WHERE a.id = :a"
-            ),
-            {"a": advisor_id},
-        )
-    ).scalar_one_or_none()
-    return None if name is None else str(name)

@@ -1,8 +1,8 @@
 """Server-Sent Events of one branch, live: a staff feed and a public display feed.
 
 - `GET /api/branches/{branch}/events`: every ticket event as the system records it
-  (its id names the ticket). Staff only: an advisor of that branch, a supervisor
-  or an operator.
+  (its id names the ticket). Staff only, scoped like every staff route: an advisor
+  of that branch, a supervisor of it, or an operator.
 - `GET /api/branches/{branch}/display/events`: what a waiting-room screen shows
   (number, queue, desk, event type, time, waiting per queue). Public, so it carries
   nothing that grants anything (api.display).
@@ -22,12 +22,12 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.auth.deps import Principal, StaffDep, auth_settings
+from api.auth.scope import require_branch_name
 from api.deps import ResourcesDep
 from api.display import WaitingCounts, display_event
 from api.errors import ApiError
 from api.live import LiveHub
 from api.sse import EventStreamResponse, client_address, sse_slots
-from db.display import advisor_branch
 from settings import Settings
 
 router = APIRouter(prefix="/api/branches", tags=["live"])
@@ -46,15 +46,9 @@ def _branch_name(branch: str) -> str:
 
 
 async def branch_staff(branch: str, who: StaffDep, res: ResourcesDep) -> Principal:
-    """The caller, when they may watch this branch's staff feed: advisors their own branch
-    only; supervisors and operators any branch."""
-    if who.role == "advisor":
-        home = None
-        if who.advisor_id is not None:
-            async with res.engine.connect() as conn:
-                home = await advisor_branch(conn, who.advisor_id)
-        if home is None or home.lower() != _branch_name(branch).lower():
-            raise ApiError(403, "advisors follow their own branch only")
+    """The caller, when they may watch this branch's staff feed: advisors their own
+    branch, supervisors their branches (api.auth.scope), operators any branch."""
+    await require_branch_name(res.engine, who, _branch_name(branch), must_exist=True)
     return who
 
 
