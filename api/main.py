@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from api.auth.users import ensure_bootstrap_supervisor
 from api.errors import install_error_handlers
+from api.limits import install_limits
 from api.live import LiveHub
 from api.maintenance import MaintenanceMiddleware
 from api.metrics import MetricsMiddleware
@@ -17,6 +18,7 @@ from api.routes import (
     actuator,
     advisor_desk,
     auth,
+    branches,
     live,
     management,
     operations,
@@ -60,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Operators must reach their tools while the application is in maintenance.
     app.add_middleware(MaintenanceMiddleware, exempt_prefixes=("/api/auth/", "/api/operations/"))
     app.add_middleware(MetricsMiddleware)
+    install_limits(app, cfg)  # outermost: resolves the client address first
     install_error_handlers(app)
     app.include_router(tickets.router)
     app.include_router(actuator.router)
@@ -69,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(live.router)
     app.include_router(supervision.router)
     app.include_router(management.router)
+    app.include_router(branches.router)
     app.include_router(operations.router)
     app.include_router(telegram_webhook.router)
     return app

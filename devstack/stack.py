@@ -165,6 +165,8 @@ def app_process_specs(
                 settings.api_host,
                 "--port",
                 str(api_port),
+                # X-Forwarded-For is believed only from TRUSTED_PROXIES, by the app itself.
+                "--no-proxy-headers",
             ],
             env=dict(env),
             cwd=cwd,

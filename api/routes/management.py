@@ -21,10 +21,12 @@ from pydantic.alias_generators import to_camel
 from api.auth.deps import SupervisorDep
 from api.deps import ResourcesDep
 from api.errors import ApiError
+from api.pagination import PageDep
 from api.routes.supervision import CamelModel, HourMinute
 from api.services import supervision as service
 from db.advisors import NewAdvisor
 from domain.queues import QueueName, parse_queue
+from domain.text import text_problem
 
 router = APIRouter(tags=["management"])
 
@@ -45,6 +47,8 @@ def _between(low: float, high: float) -> AfterValidator:
 
 def _text(max_length: int) -> Callable[[str], str]:
     def check(value: str) -> str:
+        if text_problem(value) is not None:
+            raise ValueError("no debe contener caracteres de control ni de dirección de texto")
         collapsed = " ".join(value.split())
         if not 1 <= len(collapsed) <= max_length:
             raise ValueError(f"debe tener entre 1 y {max_length} caracteres")
@@ -170,9 +174,11 @@ class BranchOut(CamelModel):
 
 
 @router.get("/api/branches", response_model=list[BranchOut])
-async def list_branches(who: SupervisorDep, res: ResourcesDep) -> list[BranchOut]:
-    """Every branch with its time zone, opening hours and queue settings."""
-    return [BranchOut.model_validate(b) for b in await service.list_branches(res)]
+async def list_branches(who: SupervisorDep, res: ResourcesDep, page: PageDep) -> list[BranchOut]:
+    """Branches by name with their time zone, opening hours and queue settings (paged)."""
+    total, branches = await service.list_branches(res, page.limit, page.offset)
+    page.describe(total)
+    return [BranchOut.model_validate(b) for b in branches]
 
 
 @router.get("/api/branches/{branch}", response_model=BranchOut)
@@ -293,10 +299,12 @@ async def create_advisor(
 async def list_advisors(
     who: SupervisorDep,
     res: ResourcesDep,
+    page: PageDep,
     branch_office: Annotated[str | None, Query(alias="branchOffice", max_length=100)] = None,
 ) -> list[AdvisorOut]:
-    """Every advisor, inactive ones included; `branchOffice` narrows to one branch."""
-    return [AdvisorOut.model_validate(a) for a in await service.list_advisors(res, branch_office)]
+    """Advisors, inactive ones included (paged); `branchOffice` narrows to one branch."""
+    advisors = page.slice(await service.list_advisors(res, branch_office))
+    return [AdvisorOut.model_validate(a) for a in advisors]
 
 
 @router.get("/api/advisors/{advisor_id}", response_model=AdvisorOut)
