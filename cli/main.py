@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from temporalio.service import RPCError
 
-from cli import checks, runs, schedules, start
+from cli import branches, checks, runs, schedules, start
 from cli.common import CliError
 from cli.output import warn
 from settings import Settings, get_settings
@@ -36,6 +36,7 @@ _HANDLERS: dict[str, Handler] = {
     "verify-health": checks.verify_health,
     "smoke-test": checks.smoke_test,
     "wait-for-services": checks.wait_for_services,
+    "branches": branches.run,
 }
 
 
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     runs.register(sub)
     schedules.register(sub)
     checks.register(sub)
+    branches.register(sub)
     return parser
 
 

@@ -18,6 +18,7 @@ from temporalio.client import Client
 from devstack import services
 from devstack.stack import app_process_specs, temporal_spec
 from devstack.supervisor import ProcessSpec, Supervisor
+from tests.support.branches import BOOTSTRAP_PASSWORD, BOOTSTRAP_USERNAME
 from tests.support.ports import free_port
 from worker import ensure_search_attributes
 
@@ -111,6 +112,12 @@ async def start_stack(log_dir: Path, *, time_skipping: bool = False) -> Stack:
         "WORKER_SDK_METRICS_PORT": str(free_port()),
         "BRIDGE_METRICS_PORT": str(free_port()),
         "TEMPORAL_METRICS_PORT": str(temporal_metrics_port),
+        # Tests create tickets fast from 127.0.0.1; tests/security starts an API of its
+        # own with low limits to test them.
+        "TICKET_RATE_LIMIT": "100000/minute",
+        # Registers branches for the tests (tests/support/branches.py).
+        "BOOTSTRAP_SUPERVISOR_USERNAME": BOOTSTRAP_USERNAME,
+        "BOOTSTRAP_SUPERVISOR_PASSWORD": BOOTSTRAP_PASSWORD,
     }
     if time_skipping:
         env["TEMPORAL_CREATE_MODE"] = "start_then_update"
