@@ -11,7 +11,6 @@ from __future__ import annotations
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.branches import create_branch
 from tests.support.data import branch_name
 
 BOOTSTRAP_USERNAME = "test-bootstrap-supervisor"
@@ -55,6 +54,8 @@ async def add_branch(
 async def add_branch_in_db(
     db: AsyncEngine, prefix: str = "Sucursal", *, time_zone: str = TIME_ZONE
 ) -> str:
+    from db.branches import create_branch
+
     name = branch_name(prefix)
     async with db.begin() as conn:
         assert await create_branch(conn, name, time_zone) is not None

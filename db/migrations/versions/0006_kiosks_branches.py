@@ -1,7 +1,8 @@
-"""Kiosk devices (tokens bound to a branch, stored hashed) and the runbook's "Test" branch.
+"""Kiosk devices (tokens bound to a branch, stored hashed) and the runbook's branches.
 
-Branches are no longer created by taking a ticket, so the branch the runbook's
-functional test uses is seeded here, with the default queue settings of 0001's time.
+Branches are no longer created by taking a ticket, so the branches the runbook's
+functional test ("Test") and the deploy smoke test ("Smoke Test") use are seeded here,
+with the default queue settings of this revision's time.
 
 Revision ID: 0006
 Revises: 0005
@@ -18,8 +19,8 @@ branch_labels = None
 depends_on = None
 
 TS = sa.DateTime(timezone=True)
-TEST_BRANCH = "Test"
-TEST_TIME_ZONE = "America/Santiago"
+SEEDED_BRANCHES = ("Test", "Smoke Test")
+TIME_ZONE = "America/Santiago"
 # queue, prefix, avg_service_seconds, priority, notify_threshold, target_wait, no_show_seconds
 QUEUES = (
     ("CAJA", "C", 300.0, 1, 3, 15, 300),
@@ -45,14 +46,16 @@ def upgrade() -> None:
     op.create_index("ix_kiosk_branch", "kiosk", ["branch_id"])
 
     conn = op.get_bind()
-    branch_id = conn.execute(
-        sa.text(
-            "INSERT INTO branch (name, time_zone) VALUES (:n, :tz)"
-            " ON CONFLICT ((lower(name))) DO NOTHING RETURNING id"
-        ),
-        {"n": TEST_BRANCH, "tz": TEST_TIME_ZONE},
-    ).scalar()
-    if branch_id is not None:
+    for name in SEEDED_BRANCHES:
+        branch_id = conn.execute(
+            sa.text(
+                "INSERT INTO branch (name, time_zone) VALUES (:n, :tz)"
+                " ON CONFLICT ((lower(name))) DO NOTHING RETURNING id"
+            ),
+            {"n": name, "tz": TIME_ZONE},
+        ).scalar()
+        if branch_id is None:
+            continue
         conn.execute(
             sa.text(
                 "INSERT INTO branch_queue (branch_id, queue, prefix, avg_service_seconds,"
@@ -67,7 +70,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # The "Test" branch stays: tickets may reference it.
+    # The seeded branches stay: tickets may reference them.
     op.drop_index("ix_kiosk_branch", "kiosk")
     op.drop_index("ux_kiosk_token_hash", "kiosk")
     op.drop_table("kiosk")
