@@ -88,6 +88,9 @@ class BodySizeLimitMiddleware:
             await self._refuse(scope, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
+        # No `Connection: close`: the server then reads and drops the rest of the body
+        # instead of resetting a connection the client is still writing to, which would
+        # lose this answer; nothing of the body is kept.
         body = json.dumps(
             error_body(413, f"Request body larger than {self.max_bytes} bytes", scope["path"])
         ).encode()
@@ -98,7 +101,6 @@ class BodySizeLimitMiddleware:
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
                 ],
             }
         )

@@ -4,6 +4,7 @@ operator, stored hashed, revocable."""
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -22,7 +23,9 @@ def kiosks(branch: str) -> str:
     return f"/api/branches/{quote(branch, safe='')}/kiosks"
 
 
-async def issue(api: httpx.AsyncClient, branch: str, who: Staff, label: str = "hall") -> dict:  # type: ignore[type-arg]
+async def issue(
+    api: httpx.AsyncClient, branch: str, who: Staff, label: str = "hall"
+) -> dict[str, Any]:
     resp = await api.post(kiosks(branch), json={"label": label}, headers=who.headers)
     assert resp.status_code == 201, resp.text
     return dict(resp.json())
