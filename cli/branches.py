@@ -36,7 +36,8 @@ async def add(settings: Settings, args: argparse.Namespace) -> int:
     zone = args.time_zone or settings.default_time_zone
     if zone not in available_timezones():
         raise CliError(f"--time-zone {zone!r} is not an IANA time zone", code=2)
-    if args.opens and args.closes and args.opens >= args.closes:
+    # unset hours take the column defaults (migration 0002): 09:00 and 14:00
+    if (args.opens or time(9, 0)) >= (args.closes or time(14, 0)):
         raise CliError("--opens must be before --closes", code=2)
     engine = make_engine(settings, pool_size=1)
     try:
@@ -83,6 +84,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_p.add_argument("name", metavar="NAME")
     add_p.add_argument("--time-zone", help="IANA time zone (default DEFAULT_TIME_ZONE)")
     add_p.add_argument("--opens", type=_hour, help="opening time HH:MM (default 09:00)")
-    add_p.add_argument("--closes", type=_hour, help="closing time HH:MM (default 18:00)")
+    add_p.add_argument("--closes", type=_hour, help="closing time HH:MM (default 14:00)")
     list_p = actions.add_parser("list", help="the registered branches")
     list_p.add_argument("--json", action="store_true")

@@ -13,11 +13,12 @@ from typing import Annotated
 from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Depends, Path, Response
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from api.auth.deps import Principal, require_roles
 from api.deps import ResourcesDep
+from api.errors import ApiError
 from api.pagination import PageDep
 from api.services import branches as service
 from domain.text import clean_text
@@ -64,6 +65,14 @@ class BranchCreate(_Camel):
         if value.strip() not in _zones():
             raise ValueError("must be an IANA time zone, e.g. America/Santiago")
         return value.strip()
+
+    @model_validator(mode="after")
+    def _hours(self) -> BranchCreate:
+        # unset hours take the column defaults (migration 0002): 09:00 and 14:00
+        opens, closes = self.opens_at or time(9, 0), self.closes_at or time(14, 0)
+        if opens >= closes:
+            raise ApiError(422, "must be after opensAt", field="closesAt")
+        return self
 
 
 class BranchCreated(_Camel):
