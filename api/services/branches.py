@@ -38,12 +38,23 @@ async def unknown_branch(res: Resources, name: str, field: str = "branchOffice")
     )
 
 
-async def require_branch(res: Resources, name: str) -> BranchRow:
+# Names of branches seen to exist, lower-cased. Branches are never deleted or renamed, so
+# a known name stays known and ticket creation does not take a database connection for it.
+_known: set[str] = set()
+_KNOWN_MAX = 10_000
+
+
+async def require_branch(res: Resources, name: str) -> None:
+    """A 404 listing the known branches unless `name` is a registered branch."""
+    key = name.lower()
+    if key in _known:
+        return
     async with res.engine.connect() as conn:
         found = await store.find_branch(conn, name)
     if found is None:
         raise await unknown_branch(res, name)
-    return found
+    if len(_known) < _KNOWN_MAX:
+        _known.add(key)
 
 
 async def admit_ticket(
