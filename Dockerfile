@@ -43,4 +43,5 @@ EXPOSE 8080
 # The API's liveness; compose gives the worker and the bridge their own (metrics endpoints).
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
     CMD curl -fsS http://127.0.0.1:8080/actuator/health/liveness || exit 1
-CMD ["uvicorn", "api.main:app", "--host", "0.0.0.0", "--port", "8080", "--proxy-headers", "--forwarded-allow-ips", "*", "--no-server-header"]
+# X-Forwarded-For is believed only from TRUSTED_PROXIES (settings), by the app itself.
+CMD ["uvicorn", "api.main:app", "--host", "0.0.0.0", "--port", "8080", "--no-proxy-headers", "--no-server-header"]

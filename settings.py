@@ -124,6 +124,15 @@ class Settings(BaseSettings):
     worker_sdk_metrics_port: int = 9465
     bridge_metrics_port: int = 9466
 
+    # --- limits (README "Security"); rates use the `limits` notation, e.g. "20/minute" ---
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    trusted_proxies: str = ""  # comma-separated IPs/CIDRs whose X-Forwarded-For is believed
+    ticket_rate_limit: str = "20/minute"  # ticket creations per client address
+    kiosk_ticket_rate_limit: str = "600/minute"  # ticket creations per kiosk token
+    page_size_default: int = Field(default=100, ge=1)
+    page_size_max: int = Field(default=500, ge=1)
+    branches_in_error_max: int = Field(default=20, ge=0)  # names listed by an unknown-branch 404
+
     log_to_file: bool = False  # also write JSON logs to <log_dir>/<service>.log (containers)
     log_level: str = "INFO"
     log_format: str = Field(default="json", pattern="^(json|text)$")

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from api.auth.users import ensure_bootstrap_supervisor
 from api.errors import install_error_handlers
+from api.limits import install_limits
 from api.live import LiveHub
 from api.maintenance import MaintenanceMiddleware
 from api.metrics import MetricsMiddleware
@@ -17,6 +18,7 @@ from api.routes import (
     actuator,
     advisor_desk,
     auth,
+    branches,
     live,
     management,
     operations,
@@ -61,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Operators must reach their tools while the application is in maintenance.
     app.add_middleware(MaintenanceMiddleware, exempt_prefixes=("/api/auth/", "/api/operations/"))
     app.add_middleware(MetricsMiddleware)
+    install_limits(app, cfg)  # resolves the client address before the routes
     app.add_middleware(ConfigurableCORSMiddleware, settings=cfg)
     app.add_middleware(SecurityHeadersMiddleware, settings=cfg)
     install_error_handlers(app)
@@ -72,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(live.router)
     app.include_router(supervision.router)
     app.include_router(management.router)
+    app.include_router(branches.router)
     app.include_router(operations.router)
     app.include_router(telegram_webhook.router)
     return app

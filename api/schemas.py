@@ -12,6 +12,7 @@ from pydantic.alias_generators import to_camel
 from domain.contracts import TicketView
 from domain.national_id import NationalId, normalize_phone, parse_national_id
 from domain.queues import QueueName, parse_queue
+from domain.text import clean_text
 
 
 class CreateTicketRequest(BaseModel):
@@ -53,12 +54,7 @@ class CreateTicketRequest(BaseModel):
     @field_validator("branch_office")
     @classmethod
     def _branch(cls, value: str) -> str:
-        collapsed = " ".join(value.split())
-        if not collapsed:
-            raise ValueError("must not be blank")
-        if not collapsed.isprintable():
-            raise ValueError("must not contain control characters")
-        return collapsed
+        return clean_text(value, max_length=100)
 
     @field_validator("phone")
     @classmethod

@@ -5,6 +5,8 @@ POSTs with N concurrent clients for the sustained maximum, (3) tickets linked
 to sandbox chats, timing created -> delivered from the ticket's createdAt to
 the moment the sandbox recorded the message. Use `--self-hosted` to start a
 private stack (own database, vhost, Temporal) instead of using `make run`'s.
+Each phase posts as a kiosk of a branch of its own (bench/kiosk.py), like a branch's
+kiosk does, so the per-address rate limit does not throttle the figures.
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ import os
 import random
 import sys
 import time
-import uuid
 from datetime import datetime
 from pathlib import Path
 
 import httpx
 
+from bench.kiosk import Kiosk, KioskIssuer
 from bench.stats import Summary, summarize
+from settings import get_settings
 
 QUEUES = ("CAJA", "PERSONAL_BANKER", "EMPRESAS", "GERENCIA")
 
@@ -38,25 +41,27 @@ def _body(branch: str, chat: int | None = None) -> dict[str, object]:
 
 
 async def _post(
-    client: httpx.AsyncClient, body: dict[str, object]
+    client: httpx.AsyncClient, kiosk: Kiosk, chat: int | None = None
 ) -> tuple[float, httpx.Response | None]:
+    body = _body(kiosk.branch, chat)
     start = time.perf_counter()
     try:
-        resp = await client.post("/api/tickets", json=body)
+        resp = await client.post("/api/tickets", json=body, headers=kiosk.headers)
     except httpx.HTTPError:
         return time.perf_counter() - start, None
     return time.perf_counter() - start, resp
 
 
-async def fixed_rate(client: httpx.AsyncClient, rate: float, seconds: float) -> Summary:
+async def fixed_rate(
+    client: httpx.AsyncClient, kiosk: Kiosk, rate: float, seconds: float
+) -> Summary:
     """Open loop: requests leave on schedule whether or not earlier ones finished."""
-    branch = f"Bench {uuid.uuid4().hex[:8]}"
     total = int(rate * seconds)
     t0 = time.perf_counter()
 
     async def one(i: int) -> tuple[float, httpx.Response | None]:
         await asyncio.sleep(max(0.0, t0 + i / rate - time.perf_counter()))
-        return await _post(client, _body(branch))
+        return await _post(client, kiosk)
 
     results = await asyncio.gather(*(one(i) for i in range(total)))
     elapsed = time.perf_counter() - t0
@@ -64,9 +69,10 @@ async def fixed_rate(client: httpx.AsyncClient, rate: float, seconds: float) -> 
     return summarize(f"POST /api/tickets @ {rate:g}/s", ok, len(results) - len(ok), elapsed)
 
 
-async def saturate(client: httpx.AsyncClient, workers: int, seconds: float) -> Summary:
+async def saturate(
+    client: httpx.AsyncClient, kiosk: Kiosk, workers: int, seconds: float
+) -> Summary:
     """Closed loop: `workers` clients post back to back; throughput is the sustained max."""
-    branch = f"Bench {uuid.uuid4().hex[:8]}"
     deadline = time.perf_counter() + seconds
     ok: list[float] = []
     errors = 0
@@ -74,7 +80,7 @@ async def saturate(client: httpx.AsyncClient, workers: int, seconds: float) -> S
     async def loop() -> None:
         nonlocal errors
         while time.perf_counter() < deadline:
-            lat, resp = await _post(client, _body(branch))
+            lat, resp = await _post(client, kiosk)
             if resp is not None and resp.status_code == 201:
                 ok.append(lat)
             else:
@@ -86,21 +92,20 @@ async def saturate(client: httpx.AsyncClient, workers: int, seconds: float) -> S
 
 
 async def delivery(
-    client: httpx.AsyncClient, sandbox: httpx.AsyncClient, rate: float, count: int
+    client: httpx.AsyncClient, sandbox: httpx.AsyncClient, kiosk: Kiosk, rate: float, count: int
 ) -> Summary:
     """Created -> delivered: ticket createdAt to the sandbox's received_at, per message.
 
     Tickets go out at `rate`; the sandbox is read twice a second (not per chat) so the
     measurement does not steal the CPU it measures.
     """
-    branch = f"Bench {uuid.uuid4().hex[:8]}"
     base_chat = random.randint(10**9, 2 * 10**9)
     created: dict[int, datetime] = {}
     t0 = time.perf_counter()
 
     async def one(i: int) -> None:
         await asyncio.sleep(max(0.0, t0 + i / rate - time.perf_counter()))
-        _, resp = await _post(client, _body(branch, base_chat + i))
+        _, resp = await _post(client, kiosk, base_chat + i)
         if resp is not None and resp.status_code == 201:
             created[base_chat + i] = datetime.fromisoformat(resp.json()["createdAt"])
 
@@ -122,7 +127,10 @@ async def delivery(
     )
 
 
-async def run(api_url: str, sandbox_url: str, args: argparse.Namespace) -> list[Summary]:
+async def run(
+    api_url: str, sandbox_url: str, database_url: str, args: argparse.Namespace
+) -> list[Summary]:
+    kiosks = KioskIssuer(database_url)
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
     async with (
         httpx.AsyncClient(base_url=api_url, timeout=30, limits=limits) as client,
@@ -131,13 +139,17 @@ async def run(api_url: str, sandbox_url: str, args: argparse.Namespace) -> list[
         health = await client.get("/actuator/health")
         if health.status_code != 200:
             raise SystemExit(f"stack not healthy at {api_url}: {health.text}")
-        await fixed_rate(client, 10, 2)  # warm-up: connections, caches, JIT of the dev server
+        # warm-up: connections, caches, JIT of the dev server
+        await fixed_rate(client, await kiosks.new(), 10, 2)
         results = [
-            await fixed_rate(client, args.rate, args.seconds),
-            await saturate(client, args.workers, args.seconds),
+            await fixed_rate(client, await kiosks.new(), args.rate, args.seconds),
+            await saturate(client, await kiosks.new(), args.workers, args.seconds),
         ]
         if (await sandbox.get("/healthz")).status_code == 200:
-            results.append(await delivery(client, sandbox, args.delivery_rate, args.delivery_count))
+            kiosk = await kiosks.new()
+            results.append(
+                await delivery(client, sandbox, kiosk, args.delivery_rate, args.delivery_count)
+            )
         return results
 
 
@@ -160,11 +172,11 @@ async def main() -> int:
 
         stack = await start_stack(Path(mkdtemp(prefix="bench-")))
         try:
-            results = await run(stack.api_url, stack.sandbox_url, args)
+            results = await run(stack.api_url, stack.sandbox_url, stack.database_url, args)
         finally:
             await stop_stack(stack)
     else:
-        results = await run(args.api, args.sandbox, args)
+        results = await run(args.api, args.sandbox, get_settings().database_url, args)
     print()
     for summary in results:
         print(summary.line())

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from temporalio.service import RPCError
 
-from cli import checks, contacts, runs, schedules, start
+from cli import branches, checks, contacts, runs, schedules, start
 from cli.common import CliError
 from cli.output import warn
 from settings import Settings, get_settings
@@ -37,6 +37,7 @@ _HANDLERS: dict[str, Handler] = {
     "smoke-test": checks.smoke_test,
     "wait-for-services": checks.wait_for_services,
     "contacts": contacts.contacts,
+    "branches": branches.run,
 }
 
 
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     schedules.register(sub)
     checks.register(sub)
     contacts.register(sub)
+    branches.register(sub)
     return parser
 
 

@@ -21,4 +21,3 @@ async def waiting_counts(conn: AsyncConnection, branch: str) -> dict[str, int]:
     """Tickets waiting per queue of the branch (highest priority first); {} if unknown."""
     rows = (await conn.execute(text(_WAITING_SQL), {"n": branch})).all()
     return {str(r.queue): int(r.waiting) for r in rows}
-

@@ -187,8 +187,12 @@ async def find_branch(conn: AsyncConnection, name: str) -> BranchSettingsRow | N
     return None if row is None else (await _with_queues(conn, [row]))[0]
 
 
-async def list_branches(conn: AsyncConnection) -> list[BranchSettingsRow]:
-    rows = (await conn.execute(text(_BRANCH_SQL + " ORDER BY lower(name)"))).all()
+async def list_branches(
+    conn: AsyncConnection, limit: int | None = None, offset: int = 0
+) -> list[BranchSettingsRow]:
+    page = " LIMIT :l OFFSET :o" if limit is not None else ""
+    sql = _BRANCH_SQL + " ORDER BY lower(name), id" + page
+    rows = (await conn.execute(text(sql), {"l": limit, "o": offset})).all()
     return await _with_queues(conn, list(rows))
 
 

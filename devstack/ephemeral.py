@@ -24,6 +24,9 @@ from workflows.search import ensure_search_attributes
 REPO = Path(__file__).resolve().parents[1]
 PG = "postgresql+asyncpg://{user}:{user}@127.0.0.1:5432/{db}"
 MANAGEMENT = "http://127.0.0.1:15672"
+#: The isolated stack's bootstrap supervisor (it registers branches for tests and the bench).
+BOOTSTRAP_USERNAME = "test-bootstrap-supervisor"
+BOOTSTRAP_PASSWORD = "test-bootstrap-password-123"  # noqa: S105 - a throwaway stack's
 
 
 def free_port() -> int:
@@ -119,6 +122,12 @@ async def start_stack(log_dir: Path, *, time_skipping: bool = False) -> Stack:
         "WORKER_SDK_METRICS_PORT": str(free_port()),
         "BRIDGE_METRICS_PORT": str(free_port()),
         "TEMPORAL_METRICS_PORT": str(temporal_metrics_port),
+        # Tests create tickets fast from 127.0.0.1; tests/security starts an API of its
+        # own with low limits to test them.
+        "TICKET_RATE_LIMIT": "100000/minute",
+        # A supervisor of every branch, who registers the branches tests use.
+        "BOOTSTRAP_SUPERVISOR_USERNAME": BOOTSTRAP_USERNAME,
+        "BOOTSTRAP_SUPERVISOR_PASSWORD": BOOTSTRAP_PASSWORD,
     }
     if time_skipping:
         env["TEMPORAL_CREATE_MODE"] = "start_then_update"

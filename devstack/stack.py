@@ -166,6 +166,8 @@ def app_process_specs(
                 "--port",
                 str(api_port),
                 "--no-server-header",
+                # X-Forwarded-For is believed only from TRUSTED_PROXIES, by the app itself.
+                "--no-proxy-headers",
             ],
             env=dict(env),
             cwd=cwd,

@@ -21,13 +21,14 @@ from fastapi import Depends, Path
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from api.auth.deps import AdvisorDep, StaffDep, SupervisorDep
+from api.auth.deps import AdvisorDep, StaffDep, SupervisorDep, require_roles
 from api.auth.principal import Principal
 from api.deps import ResourcesDep
 from api.errors import ApiError
 
 __all__ = [
     "AdvisorSupervisorDep",
+    "BranchAdminDep",
     "BranchSupervisorDep",
     "TicketAdvisorDep",
     "TicketStaffDep",
@@ -100,6 +101,15 @@ async def _branch_supervisor(branch: str, who: SupervisorDep, res: ResourcesDep)
     return who
 
 
+async def _branch_admin(
+    branch: str,
+    who: Annotated[Principal, Depends(require_roles("supervisor", "operator"))],
+    res: ResourcesDep,
+) -> Principal:
+    await require_branch_name(res.engine, who, branch)
+    return who
+
+
 async def _advisor_supervisor(
     advisor_id: Annotated[int, Path(ge=1, le=2_147_483_647)],
     who: SupervisorDep,
@@ -120,6 +130,8 @@ TicketStaffDep = Annotated[Principal, Depends(_ticket_staff)]
 TicketAdvisorDep = Annotated[Principal, Depends(_ticket_advisor)]
 #: A supervisor of the `{branch}` branch.
 BranchSupervisorDep = Annotated[Principal, Depends(_branch_supervisor)]
+#: A supervisor of the branch named in the path, or an operator.
+BranchAdminDep = Annotated[Principal, Depends(_branch_admin)]
 #: A supervisor of the `{advisor_id}` advisor's branch.
 AdvisorSupervisorDep = Annotated[Principal, Depends(_advisor_supervisor)]
 

@@ -22,10 +22,12 @@ from api.auth.deps import SupervisorDep
 from api.auth.scope import AdvisorSupervisorDep, BranchSupervisorDep, require_branch_name
 from api.deps import ResourcesDep
 from api.errors import ApiError
+from api.pagination import PageDep
 from api.routes.supervision import CamelModel, HourMinute
 from api.services import supervision as service
 from db.advisors import NewAdvisor
 from domain.queues import QueueName, parse_queue
+from domain.text import text_problem
 
 router = APIRouter(tags=["management"])
 
@@ -46,6 +48,8 @@ def _between(low: float, high: float) -> AfterValidator:
 
 def _text(max_length: int) -> Callable[[str], str]:
     def check(value: str) -> str:
+        if text_problem(value) is not None:
+            raise ValueError("no debe contener caracteres de control ni de dirección de texto")
         collapsed = " ".join(value.split())
         if not 1 <= len(collapsed) <= max_length:
             raise ValueError(f"debe tener entre 1 y {max_length} caracteres")
@@ -171,10 +175,16 @@ class BranchOut(CamelModel):
 
 
 @router.get("/api/branches", response_model=list[BranchOut])
-async def list_branches(who: SupervisorDep, res: ResourcesDep) -> list[BranchOut]:
-    """Every branch the caller supervises, with time zone, opening hours and queue settings."""
-    branches = await service.list_branches(res)
-    return [BranchOut.model_validate(b) for b in branches if who.sees_branch(b.id)]
+async def list_branches(who: SupervisorDep, res: ResourcesDep, page: PageDep) -> list[BranchOut]:
+    """The caller's branches by name, with time zone, opening hours and queue settings
+    (paged)."""
+    if who.branches is None:
+        total, branches = await service.list_branches(res, page.limit, page.offset)
+        page.describe(total)
+    else:
+        _, every = await service.list_branches(res)
+        branches = page.slice([b for b in every if who.sees_branch(b.id)])
+    return [BranchOut.model_validate(b) for b in branches]
 
 
 @router.get("/api/branches/{branch}", response_model=BranchOut)
@@ -296,14 +306,16 @@ async def create_advisor(
 async def list_advisors(
     who: SupervisorDep,
     res: ResourcesDep,
+    page: PageDep,
     branch_office: Annotated[str | None, Query(alias="branchOffice", max_length=100)] = None,
 ) -> list[AdvisorOut]:
-    """Every advisor of the caller's branches, inactive ones included; `branchOffice` narrows
-    to one branch."""
+    """Every advisor of the caller's branches, inactive ones included (paged);
+    `branchOffice` narrows to one branch."""
     if branch_office is not None:
         await require_branch_name(res.engine, who, branch_office)
     found = await service.list_advisors(res, branch_office)
-    return [AdvisorOut.model_validate(a) for a in found if who.sees_branch(a.branch_id)]
+    mine = page.slice([a for a in found if who.sees_branch(a.branch_id)])
+    return [AdvisorOut.model_validate(a) for a in mine]
 
 
 @router.get("/api/advisors/{advisor_id}", response_model=AdvisorOut)

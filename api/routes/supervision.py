@@ -14,6 +14,7 @@ from pydantic.alias_generators import to_camel
 
 from api.auth.scope import BranchSupervisorDep, TicketStaffDep
 from api.deps import ResourcesDep
+from api.pagination import PageDep
 from api.services import supervision as service
 from domain.alerts import AlertKind, Severity
 
@@ -182,25 +183,36 @@ async def dashboard(branch: str, who: BranchSupervisorDep, res: ResourcesDep) ->
 
 @router.get("/api/branches/{branch}/queues/{queue}/stats", response_model=QueueStatsOut)
 async def queue_stats(
-    branch: str, queue: str, who: BranchSupervisorDep, res: ResourcesDep
+    branch: str, queue: str, who: BranchSupervisorDep, res: ResourcesDep, page: PageDep
 ) -> QueueStatsOut:
-    """The line in calling order, today's outcomes and wait percentiles, a newcomer's wait."""
-    return QueueStatsOut.model_validate(await service.queue_stats(res, branch, queue))
+    """The line in calling order (paged), today's outcomes and wait percentiles, a
+    newcomer's wait."""
+    stats = QueueStatsOut.model_validate(await service.queue_stats(res, branch, queue))
+    return stats.model_copy(update={"line": page.slice(stats.line)})
 
 
 @router.get("/api/branches/{branch}/advisors", response_model=list[AdvisorDayOut])
-async def advisors(branch: str, who: BranchSupervisorDep, res: ResourcesDep) -> list[AdvisorDayOut]:
-    """Active advisors by desk: status, ticket in hand and today's services."""
-    return [AdvisorDayOut.model_validate(a) for a in await service.branch_advisors(res, branch)]
+async def advisors(
+    branch: str, who: BranchSupervisorDep, res: ResourcesDep, page: PageDep
+) -> list[AdvisorDayOut]:
+    """Active advisors by desk (paged): status, ticket in hand and today's services."""
+    found = page.slice(await service.branch_advisors(res, branch))
+    return [AdvisorDayOut.model_validate(a) for a in found]
 
 
 @router.get("/api/branches/{branch}/alerts", response_model=AlertsOut)
-async def alerts(branch: str, who: BranchSupervisorDep, res: ResourcesDep) -> AlertsOut:
-    """Situations that need a person now, most urgent first."""
-    return AlertsOut.model_validate(await service.alerts(res, branch))
+async def alerts(
+    branch: str, who: BranchSupervisorDep, res: ResourcesDep, page: PageDep
+) -> AlertsOut:
+    """Situations that need a person now, most urgent first (paged)."""
+    report = AlertsOut.model_validate(await service.alerts(res, branch))
+    return report.model_copy(update={"alerts": page.slice(report.alerts)})
 
 
 @router.get("/api/tickets/{reference}/history", response_model=HistoryOut)
-async def history(reference: uuid.UUID, who: TicketStaffDep, res: ResourcesDep) -> HistoryOut:
-    """The ticket and every transition it went through, oldest first."""
-    return HistoryOut.model_validate(await service.history(res, reference))
+async def history(
+    reference: uuid.UUID, who: TicketStaffDep, res: ResourcesDep, page: PageDep
+) -> HistoryOut:
+    """The ticket and the transitions it went through, oldest first (paged)."""
+    found = HistoryOut.model_validate(await service.history(res, reference))
+    return found.model_copy(update={"events": page.slice(found.events)})

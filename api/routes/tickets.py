@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 
 from api.deps import ResourcesDep
 from api.errors import ApiError
+from api.limits import client_address, ticket_limits
 from api.metrics import tickets_created
 from api.schemas import CreateTicketRequest, PositionResponse, TicketResponse
+from api.services import branches
 from api.services import tickets as service
 from api.services.links import qr_png, telegram_link
 
@@ -22,10 +24,20 @@ async def create_ticket(
     body: CreateTicketRequest,
     res: ResourcesDep,
     response: Response,
+    request: Request,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    kiosk_token: Annotated[
+        str | None, Header(alias="X-Kiosk-Token", max_length=200, description="a kiosk's token")
+    ] = None,
 ) -> TicketResponse:
-    """Take a ticket. Retrying with the same `Idempotency-Key` returns the same ticket."""
+    """Take a ticket at a registered branch (404 listing the branches otherwise). Retrying
+    with the same `Idempotency-Key` returns the same ticket. Rate limited per client
+    address (429 with `Retry-After`); a kiosk sending its token has its own limit."""
     key = service.validate_idempotency_key(idempotency_key)
+    await branches.admit_ticket(
+        res, ticket_limits(request), client_address(request), kiosk_token, body.branch_office
+    )
+    await branches.require_branch(res, body.branch_office)
     outcome = await service.create_ticket(res, body, key)
     if outcome.created:
         tickets_created.labels(queue=outcome.ticket.queue).inc()

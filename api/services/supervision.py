@@ -21,6 +21,7 @@ from api.errors import ApiError
 from api.resources import Resources
 from db import advisors as advisor_store
 from db import supervision as store
+from db.branches import count_branches
 from db.supervision import as_minutes
 from db.tickets import ensure_branch
 from domain.alerts import AdvisorSnapshot, Alert, QueueSnapshot, evaluate_alerts
@@ -297,9 +298,13 @@ async def history(res: Resources, reference: uuid.UUID) -> History:
 # --- branch settings --------------------------------------------------------------------
 
 
-async def list_branches(res: Resources) -> list[store.BranchSettingsRow]:
+async def list_branches(
+    res: Resources, limit: int | None = None, offset: int = 0
+) -> tuple[int, list[store.BranchSettingsRow]]:
+    """How many branches there are, and the asked page of them."""
     async with res.engine.connect() as conn:
-        return await store.list_branches(conn)
+        total = await count_branches(conn)
+        return total, await store.list_branches(conn, limit, offset)
 
 
 async def get_branch(res: Resources, name: str) -> store.BranchSettingsRow:

@@ -7,7 +7,7 @@ fails when a migration and these models disagree. Queries may stay hand-written 
 
 from sqlmodel import SQLModel
 
-from db.models.branches import Branch, BranchQueue, TicketCounter
+from db.models.branches import Branch, BranchQueue, Kiosk, TicketCounter
 from db.models.messages import Mensaje, MetricCounter
 from db.models.ops import AppState, OpsRun
 from db.models.security import AppUserBranch, AuthEvent, LoginThrottle
@@ -24,6 +24,7 @@ __all__ = [
     "AuthEvent",
     "Branch",
     "BranchQueue",
+    "Kiosk",
     "LoginThrottle",
     "Mensaje",
     "MetricCounter",

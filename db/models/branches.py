@@ -1,4 +1,4 @@
-"""Branches, their queues' settings and the per-day ticket number counters."""
+"""Branches, their queues' settings, the per-day ticket number counters and kiosks."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from db.models.columns import TS, created_now, server_default, sql
 
 
 class Branch(SQLModel, table=True):
-    """A bank office; registered on first use with default settings."""
+    """A bank office, registered by staff (`POST /api/branches`) with default queues."""
 
     __tablename__ = "branch"
     __table_args__ = (Index("ux_branch_name", sql("lower(name)"), unique=True),)
@@ -49,3 +49,21 @@ class TicketCounter(SQLModel, table=True):
     queue: str = Field(primary_key=True, max_length=32)
     business_day: date = Field(primary_key=True)
     last_sequence: int
+
+
+class Kiosk(SQLModel, table=True):
+    """A kiosk device of a branch: its token is stored only as a SHA-256 hash."""
+
+    __tablename__ = "kiosk"
+    __table_args__ = (
+        Index("ux_kiosk_token_hash", "token_hash", unique=True),
+        Index("ix_kiosk_branch", "branch_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    branch_id: int = Field(foreign_key="branch.id", ondelete="CASCADE")
+    label: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64)
+    created_by: str = Field(max_length=100)
+    created_at: datetime = Field(sa_type=TS, sa_column_kwargs=created_now())
+    revoked_at: datetime | None = Field(default=None, sa_type=TS)

@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from temporalio.api.testservice.v1 import SleepRequest
 from temporalio.client import Client
 
-from tests.support.data import branch_name, ticket_body
+from tests.support.branches import add_branch
+from tests.support.data import ticket_body
 from tests.support.stack import Stack, start_stack, stop_stack
 from tests.support.staff import Staff, add_advisor, add_user
 from tests.support.wait import eventually
@@ -100,7 +101,7 @@ async def serve(api: httpx.AsyncClient, advisor: Staff, reference: str) -> None:
 
 
 async def test_a_whole_day(api: httpx.AsyncClient, db: AsyncEngine, clock: Clock) -> None:
-    branch = branch_name("Dia")
+    branch = await add_branch(api, "Dia")
     made = {}
     for name, queue in (
         ("c1", "CAJA"),
@@ -204,7 +205,9 @@ async def test_telegram_down_longer_than_the_first_retries(
         try:
             chat = 7_700_000_000 + int(datetime.now().timestamp()) % 1_000_000
             made = (
-                await api.post("/api/tickets", json=ticket_body(branch_name(), telegramChatId=chat))
+                await api.post(
+                    "/api/tickets", json=ticket_body(await add_branch(api), telegramChatId=chat)
+                )
             ).json()
             workflow_id = f"notification-{made['reference']}-ticket_created"
 

@@ -107,6 +107,7 @@ def test_app_process_specs_follow_settings():
     assert api.argv == [
         sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", "18080",
         "--no-server-header",
+        "--no-proxy-headers",
     ]  # fmt: skip
     assert api.ready_url == "http://127.0.0.1:18080/actuator/health/liveness"
     assert worker.argv == [sys.executable, "worker.py"]

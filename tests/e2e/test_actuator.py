@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from devstack.supervisor import ProcessSpec
-from tests.support.data import branch_name, ticket_body
+from tests.support.branches import add_branch
+from tests.support.data import ticket_body
 from tests.support.ports import free_port
 from tests.support.stack import Stack
 from tests.support.tcp_proxy import TcpProxy
@@ -43,7 +44,7 @@ async def test_info_has_hostname_version_and_commit(api: httpx.AsyncClient) -> N
 
 async def test_prometheus_exposes_the_runbook_metrics(api: httpx.AsyncClient) -> None:
     assert (
-        await api.post("/api/tickets", json=ticket_body(branch_name(), "EMPRESAS"))
+        await api.post("/api/tickets", json=ticket_body(await add_branch(api), "EMPRESAS"))
     ).status_code == 201
     text = (await api.get("/actuator/prometheus")).text
     assert (
@@ -65,7 +66,7 @@ async def test_tickets_created_counter_counts_each_new_ticket(api: httpx.AsyncCl
         raise AssertionError("counter missing")
 
     before = value((await api.get("/actuator/prometheus")).text)
-    branch = branch_name()
+    branch = await add_branch(api)
     for _ in range(3):
         assert (
             await api.post("/api/tickets", json=ticket_body(branch, "GERENCIA"))
@@ -140,7 +141,7 @@ async def test_request_id_is_echoed_or_made(api: httpx.AsyncClient) -> None:
 async def test_logs_are_json_with_request_id_and_no_national_id(
     api: httpx.AsyncClient, stack: Stack
 ) -> None:
-    body = ticket_body(branch_name())
+    body = ticket_body(await add_branch(api))
     resp = await api.post(
         "/api/tickets", json={**body, "queue": "NOPE"}, headers={"X-Request-Id": "req-42"}
     )

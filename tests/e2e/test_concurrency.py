@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.support.data import branch_name, ticket_body
+from tests.support.branches import add_branch
+from tests.support.data import ticket_body
 from tests.support.staff import Staff, add_advisor
 
 pytestmark = pytest.mark.e2e
@@ -88,7 +89,7 @@ async def serve_until_empty(
 async def test_twelve_advisors_serve_240_tickets_exactly_once(
     api: httpx.AsyncClient, db: AsyncEngine
 ) -> None:
-    branch = branch_name("Concurrencia")
+    branch = await add_branch(api, "Concurrencia")
     created = await asyncio.gather(
         *(api.post("/api/tickets", json=ticket_body(branch, QUEUES[i % 4])) for i in range(TICKETS))
     )

@@ -13,7 +13,8 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from domain.contracts import Transition
-from tests.support.data import branch_name, ticket_body
+from tests.support.branches import add_branch
+from tests.support.data import ticket_body
 from tests.support.stack import Stack
 from tests.support.staff import Staff, add_advisor, add_user
 from tests.support.wait import eventually
@@ -64,7 +65,7 @@ async def act(
 async def test_available_advisor_is_given_the_new_ticket_and_serves_it(
     api: httpx.AsyncClient, db: AsyncEngine
 ) -> None:
-    branch = branch_name()
+    branch = await add_branch(api)
     advisor = await add_advisor(db, api, branch, desk=4, queues=["CAJA"])
     resp = await api.put(
         "/api/advisors/me/status", json={"status": "AVAILABLE"}, headers=advisor.headers
@@ -96,7 +97,7 @@ async def test_available_advisor_is_given_the_new_ticket_and_serves_it(
 async def test_call_next_takes_the_oldest_ticket_and_refuses_a_second(
     api: httpx.AsyncClient, db: AsyncEngine
 ) -> None:
-    branch = branch_name()
+    branch = await add_branch(api)
     first, second = await create(api, branch), await create(api, branch)
     advisor = await add_advisor(db, api, branch, desk=1, queues=["CAJA"])
 
@@ -114,7 +115,7 @@ async def test_call_next_takes_the_oldest_ticket_and_refuses_a_second(
 async def test_call_next_with_nothing_waiting_leaves_the_advisor_available(
     api: httpx.AsyncClient, db: AsyncEngine
 ) -> None:
-    advisor = await add_advisor(db, api, branch_name(), desk=2, queues=["EMPRESAS"])
+    advisor = await add_advisor(db, api, await add_branch(api), desk=2, queues=["EMPRESAS"])
     resp = await api.post("/api/advisors/me/call-next", headers=advisor.headers)
     assert resp.status_code == 200
     assert resp.json()["ticket"] is None and resp.json()["status"] == "AVAILABLE"
@@ -123,7 +124,7 @@ async def test_call_next_with_nothing_waiting_leaves_the_advisor_available(
 async def test_invalid_transition_is_409_and_changes_nothing(
     api: httpx.AsyncClient, db: AsyncEngine
 ) -> None:
-    branch = branch_name()
+    branch = await add_branch(api)
     ticket = await create(api, branch)
     advisor = await add_advisor(db, api, branch, desk=3, queues=["CAJA"])
     before = await trail(db, ticket["reference"])
@@ -141,7 +142,7 @@ async def test_invalid_transition_is_409_and_changes_nothing(
 async def test_only_the_calling_advisor_may_serve_the_ticket(
     api: httpx.AsyncClient, db: AsyncEngine
 ) -> None:
-    branch = branch_name()
+    branch = await add_branch(api)
     ticket = await create(api, branch)
     holder = await add_advisor(db, api, branch, desk=1, queues=["CAJA"])
     other = await add_advisor(db, api, branch, desk=2, queues=["CAJA"])
@@ -152,7 +153,7 @@ async def test_only_the_calling_advisor_may_serve_the_ticket(
 
 
 async def test_authentication_and_roles(api: httpx.AsyncClient, db: AsyncEngine) -> None:
-    branch = branch_name()
+    branch = await add_branch(api)
     ticket = await create(api, branch)
     supervisor = await add_user(db, api, "supervisor")
 
@@ -166,7 +167,7 @@ async def test_authentication_and_roles(api: httpx.AsyncClient, db: AsyncEngine)
 
 
 async def test_customer_cancels_once(api: httpx.AsyncClient, db: AsyncEngine) -> None:
-    branch = branch_name()
+    branch = await add_branch(api)
     first, second = await create(api, branch), await create(api, branch)
     resp = await act(api, None, first["reference"], "cancel", reason="me tengo que ir")
     assert resp.status_code == 200 and resp.json()["status"] == "CANCELLED"
@@ -178,7 +179,7 @@ async def test_customer_cancels_once(api: httpx.AsyncClient, db: AsyncEngine) ->
 
 
 async def test_transfer_keeps_the_arrival_time(api: httpx.AsyncClient, db: AsyncEngine) -> None:
-    branch = branch_name()
+    branch = await add_branch(api)
     early = await create(api, branch, "CAJA")
     late = await create(api, branch, "EMPRESAS")
     advisor = await add_advisor(db, api, branch, desk=5, queues=["CAJA"])
@@ -197,7 +198,7 @@ async def test_transfer_keeps_the_arrival_time(api: httpx.AsyncClient, db: Async
 
 
 async def test_no_show_can_be_recalled_once(api: httpx.AsyncClient, db: AsyncEngine) -> None:
-    branch = branch_name()
+    branch = await add_branch(api)
     ticket = await create(api, branch, "PERSONAL_BANKER")
     advisor = await add_advisor(db, api, branch, desk=6, queues=["PERSONAL_BANKER"])
     await api.post("/api/advisors/me/call-next", headers=advisor.headers)
@@ -215,7 +216,7 @@ async def test_no_show_can_be_recalled_once(api: httpx.AsyncClient, db: AsyncEng
 async def _first_call(
     api: httpx.AsyncClient, db: AsyncEngine, *, caja_waited_minutes: float
 ) -> tuple[str, dict[str, Any], dict[str, Any]]:
-    branch = branch_name()
+    branch = await add_branch(api)
     caja = await create(api, branch, "CAJA")
     gerencia = await create(api, branch, "GERENCIA")
     async with db.begin() as conn:
@@ -256,7 +257,7 @@ def metric(text_body: str, prefix: str) -> float:
 
 
 async def test_lifecycle_metrics(api: httpx.AsyncClient, db: AsyncEngine) -> None:
-    branch = branch_name()
+    branch = await add_branch(api)
     before = (await api.get("/actuator/prometheus")).text
     served, waiting = await create(api, branch, "EMPRESAS"), await create(api, branch, "EMPRESAS")
     advisor = await add_advisor(db, api, branch, desk=9, queues=["EMPRESAS"])
@@ -282,7 +283,7 @@ async def test_ticket_coming_within_the_threshold_is_notified(
 ) -> None:
     """Threshold 3: tickets created at positions 1-3 stay WAITING; the 4th and 5th become
     NOTIFIED once the line ahead of them shrinks."""
-    branch = branch_name()
+    branch = await add_branch(api)
     tickets = [await create(api, branch, "PERSONAL_BANKER") for _ in range(5)]
     advisor = await add_advisor(db, api, branch, desk=7, queues=["PERSONAL_BANKER"])
     await api.post("/api/advisors/me/call-next", headers=advisor.headers)  # takes #1
@@ -301,7 +302,7 @@ async def test_reservation_stranded_by_a_crash_is_called_later(
 ) -> None:
     """A process died between reserving a ticket and calling it: the next dispatch in the
     branch sends the CALL again, so neither the ticket nor the advisor stays stuck."""
-    branch = branch_name()
+    branch = await add_branch(api)
     stuck = await create(api, branch, "CAJA")
     holder = await add_advisor(db, api, branch, desk=11, queues=["CAJA"])
     async with db.begin() as conn:
@@ -331,7 +332,7 @@ async def test_call_reserved_before_a_transfer_is_refused(
     api: httpx.AsyncClient, db: AsyncEngine, stack: Stack
 ) -> None:
     """A reservation made in CAJA is void once the ticket moved to EMPRESAS."""
-    branch = branch_name()
+    branch = await add_branch(api)
     ticket = await create(api, branch, "CAJA")
     supervisor = await add_user(db, api, "supervisor")
     moved = await act(api, supervisor, ticket["reference"], "transfer", queue="EMPRESAS")

@@ -10,7 +10,8 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.support.data import branch_name, ticket_body
+from tests.support.branches import add_branch
+from tests.support.data import ticket_body
 from tests.support.staff import add_advisor, add_user
 from tests.support.wait import eventually
 
@@ -27,7 +28,7 @@ async def read_events(resp: httpx.Response, out: list[dict[str, Any]]) -> None:
 
 
 async def test_display_sees_its_branch_only(api: httpx.AsyncClient, db: AsyncEngine) -> None:
-    branch, other = branch_name(), branch_name()
+    branch, other = await add_branch(api), await add_branch(api)
     seen: list[dict[str, Any]] = []
     supervisor = await add_user(db, api, "supervisor")
     path = f"/api/branches/{branch}/events"

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.support.data import branch_name, chat_id, ticket_body
+from tests.support.branches import add_branch
+from tests.support.data import chat_id, ticket_body
 from tests.support.staff import Staff, add_advisor
 from tests.support.wait import eventually
 
@@ -35,7 +36,7 @@ async def serve_next(api: httpx.AsyncClient, advisor: Staff) -> str:
 async def test_created_near_and_your_turn_arrive_once_in_order(
     api: httpx.AsyncClient, sandbox: httpx.AsyncClient, db: AsyncEngine
 ) -> None:
-    branch = branch_name()
+    branch = await add_branch(api)
     ahead = [
         (await api.post("/api/tickets", json=ticket_body(branch, "PERSONAL_BANKER"))).json()
         for _ in range(4)
@@ -84,7 +85,7 @@ async def test_created_near_and_your_turn_arrive_once_in_order(
 async def test_called_again_after_a_transfer_gets_a_second_your_turn(
     api: httpx.AsyncClient, sandbox: httpx.AsyncClient, db: AsyncEngine
 ) -> None:
-    branch = branch_name()
+    branch = await add_branch(api)
     chat = chat_id()
     mine = (
         await api.post("/api/tickets", json=ticket_body(branch, "CAJA", telegramChatId=chat))

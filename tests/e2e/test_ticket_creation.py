@@ -9,7 +9,8 @@ import uuid
 import httpx
 import pytest
 
-from tests.support.data import branch_name, chat_id, national_id, ticket_body
+from tests.support.branches import add_branch
+from tests.support.data import chat_id, national_id, ticket_body
 from tests.support.wait import eventually
 
 pytestmark = pytest.mark.e2e
@@ -36,7 +37,7 @@ async def test_runbook_functional_test_gets_201(api: httpx.AsyncClient) -> None:
 
 
 async def test_queue_type_alias_and_rut_are_accepted(api: httpx.AsyncClient) -> None:
-    branch = branch_name()
+    branch = await add_branch(api)
     resp = await api.post(
         "/api/tickets",
         json={"nationalId": "12.345.678-5", "branchOffice": branch, "queueType": "EMPRESAS"},
@@ -51,7 +52,8 @@ async def test_ticket_created_message_reaches_the_linked_chat(
 ) -> None:
     chat = chat_id()
     resp = await api.post(
-        "/api/tickets", json=ticket_body(branch_name(), "PERSONAL_BANKER", telegramChatId=chat)
+        "/api/tickets",
+        json=ticket_body(await add_branch(api), "PERSONAL_BANKER", telegramChatId=chat),
     )
     assert resp.status_code == 201, resp.text
     number = resp.json()["number"]
@@ -73,10 +75,12 @@ async def test_ticket_without_chat_sends_nothing(
     api: httpx.AsyncClient, sandbox: httpx.AsyncClient
 ) -> None:
     before = (await sandbox.get("/sandbox/calls")).json()
-    resp = await api.post("/api/tickets", json=ticket_body(branch_name()))
+    resp = await api.post("/api/tickets", json=ticket_body(await add_branch(api)))
     assert resp.status_code == 201
     chat = chat_id()
-    linked = await api.post("/api/tickets", json=ticket_body(branch_name(), telegramChatId=chat))
+    linked = await api.post(
+        "/api/tickets", json=ticket_body(await add_branch(api), telegramChatId=chat)
+    )
     assert linked.status_code == 201
 
     async def delivered() -> bool:
@@ -100,7 +104,7 @@ def _sent(calls: dict[str, object]) -> int:
 async def test_hundred_concurrent_creations_get_consecutive_numbers(
     api: httpx.AsyncClient,
 ) -> None:
-    branch = branch_name()
+    branch = await add_branch(api)
     responses = await asyncio.gather(
         *(api.post("/api/tickets", json=ticket_body(branch, "GERENCIA")) for _ in range(100))
     )
@@ -114,7 +118,7 @@ async def test_hundred_concurrent_creations_get_consecutive_numbers(
 
 
 async def test_same_idempotency_key_returns_the_same_ticket(api: httpx.AsyncClient) -> None:
-    branch = branch_name()
+    branch = await add_branch(api)
     body = ticket_body(branch)
     key = f"test-{uuid.uuid4()}"
 
@@ -135,7 +139,7 @@ async def test_idempotency_key_reused_with_another_body_is_refused(
     api: httpx.AsyncClient,
 ) -> None:
     key = f"test-{uuid.uuid4()}"
-    branch = branch_name()
+    branch = await add_branch(api)
     assert (
         await api.post("/api/tickets", json=ticket_body(branch), headers={"Idempotency-Key": key})
     ).status_code == 201
@@ -147,7 +151,7 @@ async def test_idempotency_key_reused_with_another_body_is_refused(
 
 
 async def test_second_active_ticket_for_same_person_is_409(api: httpx.AsyncClient) -> None:
-    branch = branch_name()
+    branch = await add_branch(api)
     person = national_id()
     first = await api.post(
         "/api/tickets", json={"nationalId": person, "branchOffice": branch, "queue": "CAJA"}
@@ -168,13 +172,14 @@ async def test_second_active_ticket_for_same_person_is_409(api: httpx.AsyncClien
     assert nxt.json()["number"] == "E01"
     # Another branch is fine.
     elsewhere = await api.post(
-        "/api/tickets", json={"nationalId": person, "branchOffice": branch_name(), "queue": "CAJA"}
+        "/api/tickets",
+        json={"nationalId": person, "branchOffice": await add_branch(api), "queue": "CAJA"},
     )
     assert elsewhere.status_code == 201
 
 
 async def test_get_ticket_and_position(api: httpx.AsyncClient) -> None:
-    branch = branch_name()
+    branch = await add_branch(api)
     created = [
         (await api.post("/api/tickets", json=ticket_body(branch, "PERSONAL_BANKER"))).json()
         for _ in range(3)
@@ -276,7 +281,9 @@ async def test_malformed_reference_is_4xx(api: httpx.AsyncClient) -> None:
 
 async def test_bad_idempotency_key_is_400(api: httpx.AsyncClient) -> None:
     resp = await api.post(
-        "/api/tickets", json=ticket_body(branch_name()), headers={"Idempotency-Key": "x" * 200}
+        "/api/tickets",
+        json=ticket_body(await add_branch(api)),
+        headers={"Idempotency-Key": "x" * 200},
     )
     assert resp.status_code == 400
     assert resp.json()["errors"][0]["field"] == "Idempotency-Key"

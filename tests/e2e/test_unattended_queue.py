@@ -10,7 +10,8 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.support.data import branch_name, ticket_body
+from tests.support.branches import add_branch
+from tests.support.data import ticket_body
 from tests.support.stack import Stack
 from tests.support.staff import add_advisor, add_user
 from tests.support.wait import eventually
@@ -28,7 +29,7 @@ def cpu_seconds(pid: int) -> float:
 async def test_gerencia_without_advisor_waits_alerts_and_idles(
     api: httpx.AsyncClient, db: AsyncEngine, stack: Stack
 ) -> None:
-    branch = branch_name()
+    branch = await add_branch(api)
     teller = await add_advisor(db, api, branch, desk=1, queues=["CAJA"])
     await api.put("/api/advisors/me/status", json={"status": "AVAILABLE"}, headers=teller.headers)
     supervisor = await add_user(db, api, "supervisor")

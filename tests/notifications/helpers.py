@@ -11,7 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from devstack.supervisor import ProcessSpec
-from tests.support.data import branch_name, ticket_body
+from tests.support.branches import add_branch
+from tests.support.data import ticket_body
 from tests.support.stack import Stack
 from tests.support.wait import eventually
 
@@ -55,7 +56,7 @@ class Phone:
 
 
 async def create_ticket(api: httpx.AsyncClient, **extra: Any) -> dict[str, Any]:
-    resp = await api.post("/api/tickets", json=ticket_body(branch_name(), **extra))
+    resp = await api.post("/api/tickets", json=ticket_body(await add_branch(api), **extra))
     assert resp.status_code == 201, resp.text
     return dict(resp.json())
 

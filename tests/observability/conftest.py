@@ -26,7 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ops import runs as ops_runs
 from ops.contracts import OpsReport, Step
 from tests.observability.support import PROMETHEUS_YML, RULES_DIR, load_yaml, port_open, tool
-from tests.support.data import branch_name, chat_id, ticket_body
+from tests.support.branches import add_branch
+from tests.support.data import chat_id, ticket_body
 from tests.support.ports import free_port
 from tests.support.stack import Stack
 from tests.support.staff import add_advisor
@@ -205,7 +206,7 @@ async def traffic(
     """Requests Prometheus sees twice (a rate needs a series to exist before it grows), a
     ticket served from creation to completion with Telegram, tickets left waiting, and two
     operations runs."""
-    branch = branch_name("Observabilidad")
+    branch = await add_branch(api, "Observabilidad")
     await customer_requests(api, branch)
     async with httpx.AsyncClient(base_url=prometheus.url, timeout=5.0) as client:
 

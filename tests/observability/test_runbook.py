@@ -18,11 +18,12 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 from tests.observability.conftest import RunningPrometheus, Traffic, stack_log_dir
 from tests.observability.support import COMPOSE_FILE, REPO, RUNBOOK, load_yaml
-from tests.support.data import branch_name
+from tests.support.branches import add_branch
 from tests.support.stack import Stack
 
 CONTAINER_MARK = "# requiere: motor de contenedores"
@@ -349,10 +350,14 @@ def runnable(
 
 @pytest.mark.e2e
 async def test_runnable_commands_succeed_against_the_stack(
-    stack: Stack, prometheus: RunningPrometheus, traffic: Traffic, repo_env: dict[str, str]
+    stack: Stack,
+    prometheus: RunningPrometheus,
+    traffic: Traffic,
+    repo_env: dict[str, str],
+    api: httpx.AsyncClient,
 ) -> None:
     assert PGREP_API in RUNBOOK.read_text(encoding="utf-8")
-    jobs = list(runnable(stack, prometheus, branch_name("Runbook")))
+    jobs = list(runnable(stack, prometheus, await add_branch(api, "Runbook")))
     assert any('"branchOffice":"Runbook' in line for _, line in jobs)
     kinds = {classify(c) for c, _ in jobs}
     assert {"curl-api", "curl-prometheus", "curl-rabbitmq", "py-spy", "log", "watch"} <= kinds

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.supervision.helpers import add_advisor, at, auth, take_tickets
-from tests.support.data import branch_name
+from tests.support.branches import add_branch
 
 pytestmark = pytest.mark.e2e
 
@@ -33,7 +33,7 @@ def kinds(report: dict[str, Any]) -> list[tuple[str, str | None]]:
 async def test_a_queue_nobody_serves_is_unattended(
     api: httpx.AsyncClient, supervisor: dict[str, str]
 ) -> None:
-    branch = branch_name("Alertas")
+    branch = await add_branch(api, "Alertas")
     teller = await add_advisor(api, supervisor, branch, 1, ["CAJA"], with_login=True)
     ready = await api.put(
         "/api/advisors/me/status", json={"status": "AVAILABLE"}, headers=auth(teller["token"])
@@ -57,7 +57,7 @@ async def test_a_queue_nobody_serves_is_unattended(
 async def test_more_than_fifteen_waiting_is_critical(
     api: httpx.AsyncClient, supervisor: dict[str, str]
 ) -> None:
-    branch = branch_name("Alertas")
+    branch = await add_branch(api, "Alertas")
     await take_tickets(api, branch, "CAJA", 15)
 
     at_limit = await alerts_of(api, branch, supervisor)
@@ -76,7 +76,7 @@ async def test_more_than_fifteen_waiting_is_critical(
 async def test_failed_messages_and_long_offline_advisors(
     api: httpx.AsyncClient, supervisor: dict[str, str], db: AsyncEngine
 ) -> None:
-    branch = branch_name("Alertas")
+    branch = await add_branch(api, "Alertas")
     absent = await add_advisor(api, supervisor, branch, 1, ["CAJA"])
     await api.put(at(branch), json={"opensAt": "00:00", "closesAt": "23:59"}, headers=supervisor)
     (ticket,) = await take_tickets(api, branch, "CAJA", 1)

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from tests.supervision.helpers import add_advisor, at, auth, take_tickets
+from tests.support.branches import add_branch
 from tests.support.data import branch_name
 from tests.support.wait import eventually
 
@@ -27,7 +28,7 @@ async def get_ok(api: httpx.AsyncClient, path: str, headers: dict[str, str]) -> 
 async def test_waiting_lines_before_anyone_serves(
     api: httpx.AsyncClient, supervisor: dict[str, str]
 ) -> None:
-    branch = branch_name("Panel")
+    branch = await add_branch(api, "Panel")
     await add_advisor(api, supervisor, branch, 1, ["CAJA"])
     cash = await take_tickets(api, branch, "CAJA", 3)
     await take_tickets(api, branch, "GERENCIA", 2)
@@ -88,7 +89,7 @@ async def test_waiting_lines_before_anyone_serves(
 async def test_cancelled_tickets_leave_the_line_and_are_counted(
     api: httpx.AsyncClient, supervisor: dict[str, str]
 ) -> None:
-    branch = branch_name("Panel")
+    branch = await add_branch(api, "Panel")
     first, second, third = await take_tickets(api, branch, "PERSONAL_BANKER", 3)
     cancel = await api.post(f"/api/tickets/{second['reference']}/cancel")
     assert cancel.status_code == 200, cancel.text
@@ -108,7 +109,7 @@ async def test_cancelled_tickets_leave_the_line_and_are_counted(
 async def test_a_served_ticket_moves_every_figure(
     api: httpx.AsyncClient, supervisor: dict[str, str]
 ) -> None:
-    branch = branch_name("Panel")
+    branch = await add_branch(api, "Panel")
     teller = await add_advisor(api, supervisor, branch, 1, ["CAJA"], with_login=True)
     await add_advisor(api, supervisor, branch, 2, ["EMPRESAS"])
     first, _second = await take_tickets(api, branch, "CAJA", 2)
@@ -151,7 +152,7 @@ async def test_a_served_ticket_moves_every_figure(
 async def test_unknown_branch_or_queue_is_404(
     api: httpx.AsyncClient, supervisor: dict[str, str]
 ) -> None:
-    branch = branch_name("Panel")
+    branch = await add_branch(api, "Panel")
     await take_tickets(api, branch, "CAJA", 1)
     for path in (
         f"{at(branch_name())}/dashboard",

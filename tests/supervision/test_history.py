@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.supervision.helpers import field_errors, take_tickets
-from tests.support.data import branch_name
+from tests.support.branches import add_branch
 from tests.support.wait import eventually
 
 pytestmark = pytest.mark.e2e
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 async def test_a_new_ticket_has_its_create_event(
     api: httpx.AsyncClient, operator: dict[str, str]
 ) -> None:
-    branch = branch_name("Historia")
+    branch = await add_branch(api, "Historia")
     (ticket,) = await take_tickets(api, branch, "EMPRESAS", 1)
 
     resp = await api.get(f"/api/tickets/{ticket['reference']}/history", headers=operator)
@@ -39,7 +39,7 @@ async def test_a_new_ticket_has_its_create_event(
 async def test_transitions_follow_in_order(
     api: httpx.AsyncClient, supervisor: dict[str, str]
 ) -> None:
-    (ticket,) = await take_tickets(api, branch_name("Historia"), "CAJA", 1)
+    (ticket,) = await take_tickets(api, await add_branch(api, "Historia"), "CAJA", 1)
     cancelled = await api.post(
         f"/api/tickets/{ticket['reference']}/cancel", json={"reason": "se fue"}
     )

@@ -8,13 +8,14 @@ import httpx
 import pytest
 
 from tests.supervision.helpers import at, field_errors, take_tickets
+from tests.support.branches import add_branch
 from tests.support.data import branch_name
 
 pytestmark = pytest.mark.e2e
 
 
 async def new_branch(api: httpx.AsyncClient) -> str:
-    branch = branch_name("Ajustes")
+    branch = await add_branch(api, "Ajustes")
     await take_tickets(api, branch, "CAJA", 1)
     return branch
 
