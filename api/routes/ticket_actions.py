@@ -9,26 +9,15 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
 
 from api.auth.deps import AdvisorDep, Principal, StaffDep
 from api.deps import ResourcesDep
 from api.errors import ApiError
-from api.schemas import TicketResponse
+from api.schemas.tickets import Reason, TicketResponse, TransferRequest
 from api.services import lifecycle
-from domain.queues import QueueName
 from workflows.contracts import Transition
 
 router = APIRouter(prefix="/api/tickets/{reference}", tags=["ticket lifecycle"])
-
-
-class Reason(BaseModel):
-    reason: str | None = Field(default=None, max_length=500)
-
-
-class TransferRequest(BaseModel):
-    queue: QueueName
-    reason: str | None = Field(default=None, max_length=500)
 
 
 def _advisor(who: Principal) -> int:

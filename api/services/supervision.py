@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.auth.users import UserExists, create_user
 from api.errors import ApiError
 from api.resources import Resources
+from api.schemas.management import AdvisorLogin
 from db import advisors as advisor_store
 from db import supervision as store
 from db.supervision import as_minutes
@@ -340,12 +341,6 @@ async def edit_queue(
 
 
 # --- advisors ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AdvisorLogin:
-    username: str
-    password: str
 
 
 async def create_advisor(

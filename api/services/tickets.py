@@ -27,7 +27,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError
 from api.resources import Resources
-from api.schemas import CreateTicketRequest, TicketResponse
+from api.schemas.tickets import CreateTicketRequest, TicketResponse
 from api.services.identity import national_id_hash
 from db import tickets as store
 from domain.national_id import mask_national_id, mask_phone

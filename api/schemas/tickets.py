@@ -1,4 +1,4 @@
-"""Request and response bodies of the public ticket API (camelCase on the wire)."""
+"""Bodies of the ticket endpoints: take, look up, follow, move a ticket (camelCase on the wire)."""
 
 from __future__ import annotations
 
@@ -125,7 +125,25 @@ class PositionResponse(BaseModel):
     estimated_wait_minutes: int | None
     estimated_wait_range: WaitRangeOut | None
 
+    @classmethod
+    def of(cls, view: TicketView) -> PositionResponse:
+        full = TicketResponse.of(view)
+        return cls(
+            number=view.number,
+            branch_office=view.branch_office,
+            queue=view.queue,
+            status=view.status,
+            position=view.position,
+            tickets_ahead=view.tickets_ahead,
+            estimated_wait_minutes=full.estimated_wait_minutes,
+            estimated_wait_range=full.estimated_wait_range,
+        )
 
-class HealthComponent(BaseModel):
-    status: Literal["UP", "DOWN"]
-    details: dict[str, str] | None = None
+
+class Reason(BaseModel):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class TransferRequest(BaseModel):
+    queue: QueueName
+    reason: str | None = Field(default=None, max_length=500)
