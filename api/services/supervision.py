@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.auth.users import UserExists, create_user
+from api.auth.users import create_user
 from api.errors import ApiError
 from api.resources import Resources
 from api.schemas.management import AdvisorLogin
@@ -24,6 +24,7 @@ from db import advisors as advisor_store
 from db import supervision as store
 from db.supervision import as_minutes
 from db.tickets import ensure_branch
+from db.users import UserExists
 from domain.alerts import AdvisorSnapshot, Alert, QueueSnapshot, evaluate_alerts
 from domain.alerts import within_opening_hours as branch_open
 from domain.estimate import estimate_wait
