@@ -19,7 +19,7 @@ from api.schemas.management import (
     BranchOut,
     QueueEdit,
 )
-from api.services import supervision as service
+from api.services import management as service
 
 router = APIRouter(tags=["management"])
 
