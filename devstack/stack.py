@@ -254,10 +254,10 @@ async def run_migrations(python: str = sys.executable) -> None:
 
 
 async def run_seed(python: str = sys.executable) -> None:
-    """`python -m db.seed`: the demo branch, advisors and users (idempotent, dev only)."""
-    _say("seed: python -m db.seed")
+    """`python -m devstack.seed`: the demo branch, advisors and users (idempotent, dev only)."""
+    _say("seed: python -m devstack.seed")
     proc = await asyncio.create_subprocess_exec(
-        python, "-m", "db.seed", cwd=str(REPO_ROOT), stdin=asyncio.subprocess.DEVNULL
+        python, "-m", "devstack.seed", cwd=str(REPO_ROOT), stdin=asyncio.subprocess.DEVNULL
     )
     try:
         code = await proc.wait()
@@ -267,7 +267,7 @@ async def run_seed(python: str = sys.executable) -> None:
         await proc.wait()
         raise
     if code != 0:
-        raise ServiceError(f"`python -m db.seed` failed with exit code {code}")
+        raise ServiceError(f"`python -m devstack.seed` failed with exit code {code}")
 
 
 async def _busy_ports(settings: Settings) -> list[str]:

@@ -20,8 +20,9 @@ import sys
 
 from api.auth.principal import ROLES
 from api.auth.scope import assign_branches, find_branches
-from api.auth.users import UserError, advisor_id_by_email, create_user
+from api.auth.users import create_user
 from db.engine import make_engine
+from db.users import UserError, advisor_id_by_email
 from settings import get_settings
 
 PASSWORD_ENV = "TICKETERO_NEW_PASSWORD"  # noqa: S105 - the variable's name, not a secret

@@ -1,8 +1,7 @@
-"""Staff users in `app_user`: creation, login and the bootstrap supervisor.
+"""Staff users: creation (validated, hashed), login and the bootstrap supervisor.
 
-Usernames are unique case-insensitively (index on `lower(username)`) and are
-looked up the same way. Argon2 work runs in a thread so the event loop keeps
-serving other requests.
+The `app_user` queries are in `db.users`; Argon2 work (`domain.passwords`) runs
+in a thread so the event loop keeps serving other requests.
 """
 
 from __future__ import annotations
@@ -10,39 +9,18 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.auth.passwords import hash_password, verify_password
 from api.auth.principal import ROLES, Principal
+from db import users as store
+from db.users import UserExists
+from domain.passwords import hash_password, verify_password
 from settings import Settings
 
 log = logging.getLogger("ticketero.auth")
 
 MAX_USERNAME = 100
-
-
-class UserError(Exception):
-    """A user cannot be created as asked; the message is safe to show."""
-
-
-class UserExists(UserError):
-    def __init__(self, username: str) -> None:
-        super().__init__(f"user {username!r} already exists")
-        self.username = username
-
-
-class UnknownAdvisor(UserError):
-    def __init__(self, advisor: int | str) -> None:
-        super().__init__(f"no advisor {advisor!r}")
-        self.advisor = advisor
-
-
-class AdvisorHasUser(UserError):
-    def __init__(self, advisor_id: int) -> None:
-        super().__init__(f"advisor {advisor_id} already has a user")
-        self.advisor_id = advisor_id
 
 
 async def create_user(
@@ -68,37 +46,8 @@ async def create_user(
     if (role == "advisor") != (advisor_id is not None):
         raise ValueError("advisor_id is required for the advisor role and only for it")
     password_hash = await asyncio.to_thread(hash_password, password)
-    async with engine.begin() as conn:
-        if advisor_id is not None:
-            if (
-                await conn.execute(text("SELECT 1 FROM advisor WHERE id = :id"), {"id": advisor_id})
-            ).first() is None:
-                raise UnknownAdvisor(advisor_id)
-            if (
-                await conn.execute(
-                    text("SELECT 1 FROM app_user WHERE advisor_id = :id"), {"id": advisor_id}
-                )
-            ).first() is not None:
-                raise AdvisorHasUser(advisor_id)
-        row = (
-            await conn.execute(
-                text(
-                    "INSERT INTO app_user (username, password_hash, role, advisor_id)"
-                    " VALUES (:username, :password_hash, :role, :advisor_id)"
-                    " ON CONFLICT ((lower(username))) DO NOTHING"
-                    " RETURNING id"
-                ),
-                {
-                    "username": name,
-                    "password_hash": password_hash,
-                    "role": role,
-                    "advisor_id": advisor_id,
-                },
-            )
-        ).first()
-    if row is None:
-        raise UserExists(name)
-    return Principal(user_id=int(row.id), username=name, role=role, advisor_id=advisor_id)
+    user_id = await store.insert_user(engine, name, password_hash, role, advisor_id)
+    return Principal(user_id=user_id, username=name, role=role, advisor_id=advisor_id)
 
 
 async def authenticate(engine: AsyncEngine, username: str, password: str) -> Principal | None:
@@ -107,38 +56,14 @@ async def authenticate(engine: AsyncEngine, username: str, password: str) -> Pri
     The password is always verified, against a dummy hash when the user does
     not exist, so every failure takes about as long as a success.
     """
-    async with engine.connect() as conn:
-        row = (
-            await conn.execute(
-                text(
-                    "SELECT id, username, password_hash, role, advisor_id, active"
-                    " FROM app_user WHERE lower(username) = lower(:username)"
-                ),
-                {"username": username.strip()},
-            )
-        ).first()
-    stored = None if row is None else str(row.password_hash)
+    user = await store.find_user(engine, username)
+    stored = None if user is None else user.password_hash
     ok = await asyncio.to_thread(verify_password, password, stored)
-    if row is None or not ok or not row.active:
+    if user is None or not ok or not user.active:
         return None
     return Principal(
-        user_id=int(row.id),
-        username=str(row.username),
-        role=str(row.role),
-        advisor_id=None if row.advisor_id is None else int(row.advisor_id),
+        user_id=user.id, username=user.username, role=user.role, advisor_id=user.advisor_id
     )
-
-
-async def advisor_id_by_email(engine: AsyncEngine, email: str) -> int | None:
-    """The id of the advisor with this email (any letter case), if any."""
-    async with engine.connect() as conn:
-        row = (
-            await conn.execute(
-                text("SELECT id FROM advisor WHERE lower(email) = lower(:email)"),
-                {"email": email.strip()},
-            )
-        ).first()
-    return None if row is None else int(row.id)
 
 
 async def ensure_bootstrap_supervisor(engine: AsyncEngine, settings: Settings) -> bool:
@@ -161,7 +86,8 @@ async def ensure_bootstrap_supervisor(engine: AsyncEngine, settings: Settings) -
         )
         return False
     try:
-        created = not await _username_taken(engine, username)
+        async with engine.connect() as conn:
+            created = not await store.username_taken(conn, username)
         if created:
             await create_user(engine, username, password, "supervisor")
     except UserExists:
@@ -176,14 +102,3 @@ async def ensure_bootstrap_supervisor(engine: AsyncEngine, settings: Settings) -
     else:
         log.info("bootstrap supervisor %r already exists", username)
     return created
-
-
-async def _username_taken(engine: AsyncEngine, username: str) -> bool:
-    async with engine.connect() as conn:
-        row = (
-            await conn.execute(
-                text("SELECT 1 FROM app_user WHERE lower(username) = lower(:username)"),
-                {"username": username.strip()},
-            )
-        ).first()
-    return row is not None

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.auth.deps import BEARER, StaffDep
-from api.auth.schemas import MeResponse, TokenResponse
 from api.auth.throttle import client_address, login_guard
 from api.auth.tokens import issue_token
 from api.auth.users import authenticate
 from api.deps import ResourcesDep
 from api.errors import ApiError
+from api.schemas.auth import MeResponse, TokenResponse
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 

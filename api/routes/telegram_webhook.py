@@ -9,68 +9,17 @@ publish is a 503, which Telegram retries.
 
 from __future__ import annotations
 
-import asyncio
-import hmac
-import json
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-import aio_pika
-from aio_pika.abc import AbstractExchange, AbstractRobustConnection
 from fastapi import APIRouter, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import ResourcesDep
-from api.errors import ApiError
-from messaging.topology import UPDATE_ROUTING, declare_exchange, declare_updates_queue
+from api.services.telegram_updates import UpdatePublisher, check_secret, queue_update
 
-log = logging.getLogger("ticketero.api")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
-PUBLISH_TIMEOUT = 5.0
-
-
-class UpdatePublisher:
-    """Connects on first use, so the API starts while RabbitMQ is away."""
-
-    def __init__(self) -> None:
-        self._connection: AbstractRobustConnection | None = None
-        self._exchange: AbstractExchange | None = None
-        self._lock = asyncio.Lock()
-
-    async def _ensure(self, url: str, exchange_name: str) -> AbstractExchange:
-        async with self._lock:
-            if self._exchange is None:
-                connection = await aio_pika.connect_robust(url, timeout=PUBLISH_TIMEOUT)
-                try:
-                    channel = await connection.channel(publisher_confirms=True)
-                    exchange = await declare_exchange(channel, exchange_name)
-                    await declare_updates_queue(channel, exchange)
-                except BaseException:
-                    await connection.close()
-                    raise
-                self._connection, self._exchange = connection, exchange
-            return self._exchange
-
-    async def publish(self, url: str, exchange_name: str, body: bytes, update_id: int) -> None:
-        exchange = await self._ensure(url, exchange_name)
-        await exchange.publish(
-            aio_pika.Message(
-                body=body,
-                content_type="application/json",
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                message_id=f"update-{update_id}",
-            ),
-            routing_key=UPDATE_ROUTING,
-            mandatory=True,
-            timeout=PUBLISH_TIMEOUT,
-        )
-
-    async def close(self) -> None:
-        if self._connection is not None:
-            await self._connection.close()
-        self._connection = self._exchange = None
 
 
 @asynccontextmanager
@@ -93,28 +42,7 @@ async def webhook(
     secret: Annotated[str | None, Header(alias=SECRET_HEADER)] = None,
 ) -> JSONResponse:
     """Accept one update from Telegram and queue it for the bridge."""
-    expected = res.settings.telegram_webhook_secret.get_secret_value()
-    if not expected:
-        raise ApiError(503, "The Telegram webhook is not configured")
-    if secret is None or not hmac.compare_digest(secret.encode(), expected.encode()):
-        raise ApiError(401, "Missing or wrong Telegram secret token")
-    body = await request.body()
-    try:
-        update = json.loads(body)
-    except ValueError:
-        raise ApiError(400, "Malformed JSON request body") from None
-    if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
-        raise ApiError(400, "Not a Telegram update", field="update_id")
+    check_secret(res.settings, secret)
     publisher: UpdatePublisher = request.app.state.telegram_updates
-    settings = res.settings
-    try:
-        await publisher.publish(
-            settings.rabbitmq_url.get_secret_value(),
-            settings.rabbitmq_exchange,
-            body,
-            update["update_id"],
-        )
-    except Exception as err:
-        log.warning("could not queue a Telegram update: %s", type(err).__name__)
-        raise ApiError(503, "Updates cannot be queued right now; retry") from None
+    await queue_update(res.settings, publisher, await request.body())
     return JSONResponse({"ok": True})

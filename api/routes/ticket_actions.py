@@ -7,34 +7,18 @@ state machine forbids is a 409 naming the current state, and nothing changes.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
 
 from api.auth.deps import Principal
 from api.auth.scope import TicketAdvisorDep, TicketStaffDep
 from api.deps import ResourcesDep
 from api.errors import ApiError
-from api.schemas import TicketResponse
+from api.schemas.tickets import Reason, TicketResponse, TransferRequest
 from api.services import lifecycle
-from api.text_fields import free_text
 from domain.contracts import Transition
-from domain.queues import QueueName
 
 router = APIRouter(prefix="/api/tickets/{reference}", tags=["ticket lifecycle"])
-
-
-ReasonText = Annotated[str, Field(max_length=500), free_text(500, min_length=0)]
-
-
-class Reason(BaseModel):
-    reason: ReasonText | None = None
-
-
-class TransferRequest(BaseModel):
-    queue: QueueName
-    reason: ReasonText | None = None
 
 
 def _advisor(who: Principal) -> int:

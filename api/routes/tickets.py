@@ -11,7 +11,7 @@ from api.deps import ResourcesDep
 from api.errors import ApiError
 from api.limits import client_address, ticket_limits
 from api.metrics import tickets_created
-from api.schemas import CreateTicketRequest, PositionResponse, TicketResponse
+from api.schemas.tickets import CreateTicketRequest, PositionResponse, TicketResponse
 from api.services import branches
 from api.services import tickets as service
 from api.services.links import qr_png, telegram_link
@@ -77,14 +77,4 @@ async def get_position(
     if not (number.isprintable() and len(number) <= 16):
         raise ApiError(404, f"No ticket {number[:16]!r} at branch {branch_office!r}")
     view = await service.get_by_number(res, number, branch_office)
-    full = TicketResponse.of(view)
-    return PositionResponse(
-        number=view.number,
-        branch_office=view.branch_office,
-        queue=view.queue,
-        status=view.status,
-        position=view.position,
-        tickets_ahead=view.tickets_ahead,
-        estimated_wait_minutes=full.estimated_wait_minutes,
-        estimated_wait_range=full.estimated_wait_range,
-    )
+    return PositionResponse.of(view)

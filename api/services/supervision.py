@@ -1,5 +1,5 @@
-"""Supervisor use cases: watch a branch (dashboard, lines, advisors, alerts, history)
-and manage it (opening hours, queue settings, advisors).
+"""Supervisor use cases: watch a branch (dashboard, lines, advisors, alerts, history).
+Managing it (opening hours, queue settings, advisors) is in `api.services.management`.
 
 Reads go straight to the read model; nothing here talks to Temporal. Messages
 are Spanish (Chile) because supervisors read them as they are.
@@ -10,20 +10,15 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
-from typing import Any
+from datetime import UTC, date, datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.auth.users import UserExists, create_user
 from api.errors import ApiError
 from api.resources import Resources
 from db import advisors as advisor_store
 from db import supervision as store
-from db.branches import count_branches
 from db.supervision import as_minutes
-from db.tickets import ensure_branch
 from domain.alerts import AdvisorSnapshot, Alert, QueueSnapshot, evaluate_alerts
 from domain.alerts import within_opening_hours as branch_open
 from domain.estimate import estimate_wait
@@ -139,14 +134,16 @@ def branch_key(raw: str) -> str:
     return " ".join(raw.split())
 
 
-async def _branch(conn: AsyncConnection, name: str) -> store.BranchSettingsRow:
+async def branch_settings(conn: AsyncConnection, name: str) -> store.BranchSettingsRow:
+    """The branch by its name as typed in a URL; 404 when there is none."""
     branch = await store.find_branch(conn, branch_key(name))
     if branch is None:
         raise ApiError(404, f"Sucursal no encontrada: {branch_key(name)!r}")
     return branch
 
 
-def _queue(branch: store.BranchSettingsRow, raw: str) -> store.QueueSettingsRow:
+def queue_settings(branch: store.BranchSettingsRow, raw: str) -> store.QueueSettingsRow:
+    """One of the branch's queues by any accepted spelling; 404 when it has none such."""
     try:
         name = parse_queue(raw).value
     except ValueError:
@@ -168,7 +165,7 @@ async def dashboard(res: Resources, name: str) -> Dashboard:
     """The branch at a glance: each line, who serves it, and today's throughput."""
     now = datetime.now(UTC)
     async with res.engine.connect() as conn:
-        branch = await _branch(conn, name)
+        branch = await branch_settings(conn, name)
         day = _today(branch, now)
         figures = await store.queue_figures(conn, branch.id, day, now)
         people = await advisor_store.branch_day(conn, branch.id, day)
@@ -198,8 +195,8 @@ async def queue_stats(res: Resources, name: str, queue_name: str) -> QueueStats:
     """One queue in detail: the line in calling order, today's outcomes and a newcomer's wait."""
     now = datetime.now(UTC)
     async with res.engine.connect() as conn:
-        branch = await _branch(conn, name)
-        queue = _queue(branch, queue_name).queue
+        branch = await branch_settings(conn, name)
+        queue = queue_settings(branch, queue_name).queue
         day = _today(branch, now)
         (figures,) = await store.queue_figures(conn, branch.id, day, now, queue)
         line = await store.waiting_line(conn, branch.id, queue)
@@ -254,7 +251,7 @@ async def branch_advisors(res: Resources, name: str) -> list[advisor_store.Advis
     """Active advisors by desk with their ticket in hand and today's services."""
     now = datetime.now(UTC)
     async with res.engine.connect() as conn:
-        branch = await _branch(conn, name)
+        branch = await branch_settings(conn, name)
         return await advisor_store.branch_day(conn, branch.id, _today(branch, now))
 
 
@@ -262,7 +259,7 @@ async def alerts(res: Resources, name: str) -> AlertReport:
     """The alert rules over a fresh snapshot of the branch."""
     now = datetime.now(UTC)
     async with res.engine.connect() as conn:
-        branch = await _branch(conn, name)
+        branch = await branch_settings(conn, name)
         day = _today(branch, now)
         figures = await store.queue_figures(conn, branch.id, day, now)
         people = await advisor_store.branch_day(conn, branch.id, day)
@@ -293,173 +290,3 @@ async def history(res: Resources, reference: uuid.UUID) -> History:
     if found is None:
         raise ApiError(404, f"Turno no encontrado: {reference}")
     return History(*found)
-
-
-# --- branch settings --------------------------------------------------------------------
-
-
-async def list_branches(
-    res: Resources, limit: int | None = None, offset: int = 0
-) -> tuple[int, list[store.BranchSettingsRow]]:
-    """How many branches there are, and the asked page of them."""
-    async with res.engine.connect() as conn:
-        total = await count_branches(conn)
-        return total, await store.list_branches(conn, limit, offset)
-
-
-async def get_branch(res: Resources, name: str) -> store.BranchSettingsRow:
-    async with res.engine.connect() as conn:
-        return await _branch(conn, name)
-
-
-async def edit_branch(
-    res: Resources, name: str, changes: dict[str, Any]
-) -> store.BranchSettingsRow:
-    """Time zone and opening hours; the resulting hours must open before they close."""
-    async with res.engine.begin() as conn:
-        branch = await _branch(conn, name)
-        opens: time = changes.get("opens_at", branch.opens_at)
-        closes: time = changes.get("closes_at", branch.closes_at)
-        if opens >= closes:
-            field_name = "closesAt" if "closes_at" in changes else "opensAt"
-            raise ApiError(
-                422,
-                "la hora de apertura debe ser anterior a la de cierre"
-                f" ({opens:%H:%M} - {closes:%H:%M})",
-                field=field_name,
-            )
-        await store.update_branch(conn, branch.id, changes)
-        return await _branch(conn, branch.name)
-
-
-async def edit_queue(
-    res: Resources, name: str, queue_name: str, changes: dict[str, Any]
-) -> store.BranchSettingsRow:
-    """Queue settings; a new average service time restarts the moving average from it."""
-    if "avg_service_seconds" in changes:
-        changes = {**changes, "service_samples": 0}
-    async with res.engine.begin() as conn:
-        branch = await _branch(conn, name)
-        queue = _queue(branch, queue_name)
-        await store.update_queue(conn, branch.id, queue.queue, changes)
-        return await _branch(conn, branch.name)
-
-
-# --- advisors ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AdvisorLogin:
-    username: str
-    password: str
-
-
-async def create_advisor(
-    res: Resources, branch_office: str, new: advisor_store.NewAdvisor, login: AdvisorLogin | None
-) -> advisor_store.AdvisorRow:
-    """Register an advisor (OFFLINE) and, when asked, their user; the branch may be new."""
-    async with res.engine.begin() as conn:
-        branch = await ensure_branch(conn, branch_office, res.settings.default_time_zone)
-        if await advisor_store.email_taken(conn, new.email):
-            raise ApiError(409, f"Ya existe un ejecutivo con el correo {new.email}", field="email")
-        if await advisor_store.desk_taken(conn, branch.id, new.desk):
-            raise _desk_taken(new.desk, branch.name)
-        if login is not None and await advisor_store.username_taken(conn, login.username):
-            raise _username_taken(login.username)
-        try:
-            async with conn.begin_nested():
-                advisor_id = await advisor_store.insert_advisor(conn, branch.id, new)
-        except IntegrityError as err:
-            raise _conflict(err, new.desk, branch.name) from None
-    if login is not None:
-        try:
-            await create_user(res.engine, login.username, login.password, "advisor", advisor_id)
-        except UserExists:
-            async with res.engine.begin() as conn:
-                await advisor_store.delete_advisor(conn, advisor_id)
-            raise _username_taken(login.username) from None
-    return await get_advisor(res, advisor_id)
-
-
-async def get_advisor(res: Resources, advisor_id: int) -> advisor_store.AdvisorRow:
-    async with res.engine.connect() as conn:
-        advisor = await advisor_store.get_advisor(conn, advisor_id)
-    if advisor is None:
-        raise ApiError(404, f"Ejecutivo no encontrado: {advisor_id}")
-    return advisor
-
-
-async def list_advisors(
-    res: Resources, branch_office: str | None
-) -> list[advisor_store.AdvisorRow]:
-    async with res.engine.connect() as conn:
-        branch_id = None if branch_office is None else (await _branch(conn, branch_office)).id
-        return await advisor_store.list_advisors(conn, branch_id)
-
-
-async def edit_advisor(
-    res: Resources,
-    advisor_id: int,
-    *,
-    name: str | None = None,
-    desk: int | None = None,
-    queues: list[str] | None = None,
-    active: bool | None = None,
-) -> advisor_store.AdvisorRow:
-    """Rename, move, re-skill or (de)activate; an advisor holding a ticket stays active."""
-    async with res.engine.begin() as conn:
-        advisor = await advisor_store.lock_advisor(conn, advisor_id)
-        if advisor is None:
-            raise ApiError(404, f"Ejecutivo no encontrado: {advisor_id}")
-        if active is False and advisor.current_ticket is not None:
-            raise ApiError(
-                409,
-                "El ejecutivo tiene un turno en curso; debe terminarlo antes de desactivarlo",
-                field="active",
-            )
-        will_be_active = advisor.active if active is None else active
-        new_desk = advisor.desk if desk is None else desk
-        moved = new_desk != advisor.desk or (will_be_active and not advisor.active)
-        if (
-            will_be_active
-            and moved
-            and await advisor_store.desk_taken(
-                conn, advisor.branch_id, new_desk, except_id=advisor.id
-            )
-        ):
-            raise _desk_taken(new_desk, None)
-        try:
-            async with conn.begin_nested():
-                await advisor_store.update_advisor(
-                    conn,
-                    advisor.id,
-                    name=name,
-                    desk=desk,
-                    queues=queues,
-                    active=active,
-                    now=datetime.now(UTC),
-                )
-        except IntegrityError as err:
-            raise _conflict(err, new_desk, None) from None
-    return await get_advisor(res, advisor_id)
-
-
-def _desk_taken(desk: int, branch: str | None) -> ApiError:
-    where = f" de la sucursal {branch}" if branch else ""
-    return ApiError(
-        409, f"El módulo {desk}{where} ya está asignado a otro ejecutivo activo", field="desk"
-    )
-
-
-def _username_taken(username: str) -> ApiError:
-    return ApiError(409, f"El nombre de usuario {username!r} ya existe", field="username")
-
-
-def _conflict(err: IntegrityError, desk: int, branch: str | None) -> ApiError:
-    """A concurrent request won a unique index: the same 409 the checks give."""
-    found = advisor_store.conflicting_field(err)
-    if found == "email":
-        return ApiError(409, "Ya existe un ejecutivo con ese correo", field="email")
-    if found == "desk":
-        return _desk_taken(desk, branch)
-    raise err

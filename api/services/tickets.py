@@ -28,7 +28,7 @@ from temporalio.workflow import UpdateMethodMultiParam
 
 from api.errors import ApiError
 from api.resources import Resources
-from api.schemas import CreateTicketRequest, TicketResponse
+from api.schemas.tickets import CreateTicketRequest, TicketResponse
 from api.services.identity import national_id_hash
 from db import tickets as store
 from domain import references

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.auth.passwords import hash_password, verify_password
+from domain.passwords import hash_password, verify_password
 
 
 def test_hash_is_argon2id_salted_and_verifies() -> None:

@@ -12,15 +12,9 @@ from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.auth.passwords import verify_password
-from api.auth.users import (
-    AdvisorHasUser,
-    UnknownAdvisor,
-    UserExists,
-    authenticate,
-    create_user,
-    ensure_bootstrap_supervisor,
-)
+from api.auth.users import authenticate, create_user, ensure_bootstrap_supervisor
+from db.users import AdvisorHasUser, UnknownAdvisor, UserExists
+from domain.passwords import verify_password
 from settings import Settings
 from tests.auth.conftest import deactivate, new_advisor, new_password, new_username
 from tests.support.stack import REPO, Stack

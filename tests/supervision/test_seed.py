@@ -1,4 +1,4 @@
-"""`python -m db.seed`: creates the demo branch and staff once, then nothing."""
+"""`python -m devstack.seed`: creates the demo branch and staff once, then nothing."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ async def run_seed(stack: Stack, app_env: str = "dev") -> tuple[int, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "db.seed",
+        "devstack.seed",
         cwd=str(REPO),
         env=env,
         stdout=asyncio.subprocess.PIPE,

@@ -1,4 +1,4 @@
-"""Demo data for a development stack: `python -m db.seed`.
+"""Demo data for a development stack: `python -m devstack.seed` (`make run` runs it).
 
 One branch ("Sucursal Centro") with its default queues, five advisors who
 between them serve every queue, a login for each, and a supervisor and an
@@ -20,10 +20,11 @@ from datetime import time
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.auth.users import UserExists, create_user
 from db import advisors as store
+from db import users
 from db.engine import make_engine
 from db.tickets import ensure_branch
+from domain.passwords import hash_password
 from settings import get_settings
 
 BRANCH = "Sucursal Centro"
@@ -115,17 +116,13 @@ async def _user(
 ) -> None:
     """Create the user unless the name is taken or the advisor already has one."""
     async with engine.connect() as conn:
-        if await store.username_taken(conn, username):
+        if await users.username_taken(conn, username):
             return
-        if advisor_id is not None:
-            linked = await conn.execute(
-                text("SELECT 1 FROM app_user WHERE advisor_id = :a"), {"a": advisor_id}
-            )
-            if linked.first() is not None:
-                return
+        if advisor_id is not None and await users.advisor_has_user(conn, advisor_id):
+            return
     try:
-        await create_user(engine, username, password, role, advisor_id)
-    except UserExists:
+        await users.insert_user(engine, username, hash_password(password), role, advisor_id)
+    except users.UserExists:
         return
     _created(log, f"user {username!r} (role {role})")
 
@@ -152,7 +149,7 @@ async def _main(password: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m db.seed", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m devstack.seed", description=__doc__)
     parser.add_argument("--force", action="store_true", help="run even when APP_ENV is not dev")
     args = parser.parse_args(argv)
     env = get_settings().app_env

@@ -1,7 +1,8 @@
 """Argon2 password hashes (pwdlib's recommended parameters).
 
-Hashing and verifying cost tens of milliseconds of CPU on purpose; async
-callers run them in a thread (see `api.auth.users`).
+CPU only, no I/O, so it sits in `domain` where both the API (`api.auth.users`)
+and the demo seed (`devstack.seed`) import it. Hashing and verifying cost tens
+of milliseconds of CPU on purpose; async callers run them in a thread.
 """
 
 from __future__ import annotations

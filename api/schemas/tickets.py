@@ -1,14 +1,15 @@
-"""Request and response bodies of the public ticket API (camelCase on the wire)."""
+"""Bodies of the ticket endpoints: take, look up, follow, move a ticket (camelCase on the wire)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
+from api.text_fields import free_text
 from domain.contracts import TicketView
 from domain.national_id import NationalId, normalize_phone, parse_national_id
 from domain.queues import QueueName, parse_queue
@@ -121,7 +122,29 @@ class PositionResponse(BaseModel):
     estimated_wait_minutes: int | None
     estimated_wait_range: WaitRangeOut | None
 
+    @classmethod
+    def of(cls, view: TicketView) -> PositionResponse:
+        full = TicketResponse.of(view)
+        return cls(
+            number=view.number,
+            branch_office=view.branch_office,
+            queue=view.queue,
+            status=view.status,
+            position=view.position,
+            tickets_ahead=view.tickets_ahead,
+            estimated_wait_minutes=full.estimated_wait_minutes,
+            estimated_wait_range=full.estimated_wait_range,
+        )
 
-class HealthComponent(BaseModel):
-    status: Literal["UP", "DOWN"]
-    details: dict[str, str] | None = None
+
+#: A cancel or transfer reason: free text under the rule of `domain.text`.
+ReasonText = Annotated[str, Field(max_length=500), free_text(500, min_length=0)]
+
+
+class Reason(BaseModel):
+    reason: ReasonText | None = None
+
+
+class TransferRequest(BaseModel):
+    queue: QueueName
+    reason: ReasonText | None = None
