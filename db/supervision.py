@@ -3,6 +3,9 @@
 Every figure is computed in PostgreSQL from the ticket and advisor rows, so
 each API replica shows the same numbers. "Today" is the branch's business day
 (its own time zone), which the caller passes in.
+
+Long because each supervisor figure is its own query; they share the business-day and
+opening-hours helpers at the top.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 Writes are short transactions: numbers come from a row-locked counter per
 branch, queue and business day, so concurrent creations get consecutive,
 distinct numbers and a rolled-back creation gives its number back.
+
+Long because creation, numbering and the reads that must agree with them are kept in one
+place; the counter SQL and its readers change together.
 """
 
 from __future__ import annotations

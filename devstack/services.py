@@ -4,6 +4,9 @@
 idempotent and cheap when its service is already up, so it can run before every
 `make test` / `make run`. Services are started only when they are installed on
 this machine and their URL points at it; otherwise the error says what to do.
+
+Long because each backing service (PostgreSQL, RabbitMQ and its management plugin) needs
+its own detect, start and wait steps.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ bridge; each waits for the previous ones to be ready. Stopping goes the other
 way round, Temporal last, waited for so its SQLite file is free again.
 The spec builders are shared with the test fixtures, which run the same
 processes on free ports.
+
+Long because it is the one place that knows the whole local process list and its order.
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ everything it spawned, its stdout and stderr are merged and streamed line by
 line (prefixed ``[name] ``) to our stdout and/or a log file, and `start` only
 returns once the child is ready (an HTTP URL answers, a TCP port accepts
 connections) or raises with the child's last output lines.
+
+Long because process groups, readiness probes, log streaming and restarts interlock; issue 16
+weighs replacing it with a maintained process manager.
 """
 
 from __future__ import annotations

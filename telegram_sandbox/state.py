@@ -4,6 +4,9 @@ Pure data plus asyncio signalling and no I/O, so HTTP handlers, the webhook
 worker and unit tests share one consistent model. Every mutation runs without
 awaiting, which makes it atomic on the event loop; waiters use an Event that
 is swapped on each change (no sleep-polling, no lost wake-ups).
+
+Long on purpose: one consistent model of the fake Telegram world is easier to trust than
+several modules sharing its locks.
 """
 
 from __future__ import annotations

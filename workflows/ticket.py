@@ -3,6 +3,9 @@
 The workflow is the state machine (domain.states); every accepted transition
 is recorded in the read model by an idempotent activity. Timers drive what
 nobody asks for: the no-show after CALLED and the end of the business day.
+
+Long on purpose: the entity workflow is the state machine, and its handlers share one lock and
+one state; splitting it would spread the determinism rules over several files.
 """
 
 from __future__ import annotations

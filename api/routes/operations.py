@@ -7,23 +7,29 @@ work runs on the ops worker; `GET /runs/{workflowId}` gives its report when done
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Body, Path, Query, Response
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
+from pydantic import BaseModel
 from temporalio.client import Client
 from temporalio.service import RPCError
 
 from api.auth.deps import OperatorDep
 from api.deps import ResourcesDep
 from api.errors import ApiError
+from api.schemas.operations import (
+    RunDetail,
+    RunList,
+    RunSummary,
+    ScheduleActionResponse,
+    ScheduleList,
+    StartedResponse,
+    StepView,
+)
 from ops import runs as ops_runs
 from ops.client import (
     NotFound,
     OperationConflict,
-    ScheduleView,
     list_schedules,
     live_run,
     schedule_action,
@@ -39,77 +45,15 @@ from ops.contracts import (
     BackupRequest,
     DeployRequest,
     MaintenanceRequest,
-    OpsReport,
     RestoreRequest,
     RollbackRequest,
 )
-from settings import Settings
 
 router = APIRouter(prefix="/api/operations", tags=["operations"])
 R = TypeVar("R", BackupRequest, RestoreRequest)
 
 WorkflowId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:-]+$")]
 ScheduleId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:-]+$")]
-
-
-class _Camel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
-
-
-class StartedResponse(_Camel):
-    workflow_id: str
-    temporal_url: str
-    status_url: str
-
-
-class StepView(_Camel):
-    name: str
-    outcome: str
-    detail: str
-    figures: dict[str, Any]
-    started_at: datetime | None
-    finished_at: datetime | None
-
-
-class RunSummary(_Camel):
-    workflow_id: str
-    kind: str
-    status: str
-    outcome: str | None
-    summary: str | None
-    started_at: datetime | None
-    finished_at: datetime | None
-    temporal_url: str
-
-    @classmethod
-    def of(cls, report: OpsReport, settings: Settings) -> RunSummary:
-        return cls(
-            workflow_id=report.workflow_id,
-            kind=report.kind,
-            status="COMPLETED",
-            outcome=report.outcome,
-            summary=report.summary,
-            started_at=report.started_at,
-            finished_at=report.finished_at,
-            temporal_url=temporal_url(settings, report.workflow_id),
-        )
-
-
-class RunDetail(RunSummary):
-    steps: list[StepView]
-
-
-class RunList(_Camel):
-    runs: list[RunSummary]
-
-
-class ScheduleList(_Camel):
-    schedules: list[ScheduleView]
-
-
-class ScheduleActionResponse(_Camel):
-    schedule_id: str
-    action: str
 
 
 async def _client(res: ResourcesDep) -> Client:

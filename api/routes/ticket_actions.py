@@ -17,6 +17,7 @@ from api.errors import ApiError
 from api.schemas.tickets import Reason, TicketResponse, TransferRequest
 from api.services import lifecycle
 from domain.contracts import Transition
+from domain.states import TicketAction
 
 router = APIRouter(prefix="/api/tickets/{reference}", tags=["ticket lifecycle"])
 
@@ -67,7 +68,7 @@ async def no_show(reference: uuid.UUID, who: TicketAdvisorDep, res: ResourcesDep
         res,
         reference,
         Transition(
-            action="NO_SHOW",
+            action=TicketAction.NO_SHOW,
             actor=f"advisor:{advisor}",
             advisor_id=advisor,
             reason="marked by the advisor",

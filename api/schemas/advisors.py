@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 from api.schemas.tickets import TicketResponse
+from domain.states import AdvisorStatus
 
 
 class StatusChange(BaseModel):
-    status: Literal["AVAILABLE", "BREAK", "OFFLINE"]
+    status: AdvisorStatus = Field(description="AVAILABLE, BREAK or OFFLINE (BUSY is the system's)")
+
+    @field_validator("status")
+    @classmethod
+    def _not_busy(cls, value: AdvisorStatus) -> AdvisorStatus:
+        if value is AdvisorStatus.BUSY:
+            raise ValueError(
+                "BUSY lo fija el sistema al tomar un turno; use AVAILABLE, BREAK u OFFLINE"
+            )
+        return value
 
 
 class DeskView(BaseModel):
@@ -21,6 +29,6 @@ class DeskView(BaseModel):
     name: str
     desk: int
     queues: list[str]
-    status: str
+    status: AdvisorStatus
     ticket: TicketResponse | None
     message: str | None = None

@@ -23,6 +23,7 @@ from api.errors import ApiError
 from api.schemas.common import CamelModel, HourMinute
 from db.advisors import NewAdvisor
 from domain.queues import QueueName, parse_queue
+from domain.states import AdvisorStatus
 from domain.text import text_problem
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
@@ -249,7 +250,7 @@ class AdvisorOut(CamelModel):
     email: str
     desk: int
     queues: list[str]
-    status: str
+    status: AdvisorStatus
     status_since: datetime
     active: bool
     current_ticket: uuid.UUID | None

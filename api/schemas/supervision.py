@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from api.schemas.common import CamelModel
 from domain.alerts import AlertKind, Severity
+from domain.states import AdvisorStatus, TicketStatus
 
 
 class QueueLineOut(CamelModel):
@@ -43,7 +44,7 @@ class DashboardOut(CamelModel):
 
 class LinePlaceOut(CamelModel):
     number: str
-    status: str
+    status: TicketStatus
     position: int
     waited_minutes: int
     arrived_at: datetime
@@ -95,11 +96,11 @@ class AdvisorDayOut(CamelModel):
     name: str
     desk: int
     queues: list[str]
-    status: str
+    status: AdvisorStatus
     status_since: datetime
     idle_since: datetime | None
     current_ticket_number: str | None
-    current_ticket_status: str | None
+    current_ticket_status: TicketStatus | None
     served_today: int
     average_service_minutes_today: float | None
 
@@ -127,7 +128,7 @@ class HistoryTicketOut(CamelModel):
     queue: str
     original_queue: str | None
     branch_office: str
-    status: str
+    status: TicketStatus
     business_day: date
     arrived_at: datetime
     called_at: datetime | None
@@ -142,8 +143,8 @@ class HistoryTicketOut(CamelModel):
 class HistoryEventOut(CamelModel):
     at: datetime
     action: str
-    from_status: str | None
-    to_status: str
+    from_status: TicketStatus | None
+    to_status: TicketStatus
     actor: str
     reason: str | None
     advisor_id: int | None

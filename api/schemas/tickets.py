@@ -13,6 +13,7 @@ from api.text_fields import free_text
 from domain.contracts import TicketView
 from domain.national_id import NationalId, normalize_phone, parse_national_id
 from domain.queues import QueueName, parse_queue
+from domain.states import TicketStatus
 from domain.text import clean_text
 
 
@@ -78,7 +79,7 @@ class TicketResponse(BaseModel):
     number: str
     queue: str
     branch_office: str
-    status: str
+    status: TicketStatus
     position: int | None
     tickets_ahead: int | None
     estimated_wait_minutes: int | None
@@ -116,7 +117,7 @@ class PositionResponse(BaseModel):
     number: str
     branch_office: str
     queue: str
-    status: str
+    status: TicketStatus
     position: int | None
     tickets_ahead: int | None
     estimated_wait_minutes: int | None

@@ -10,6 +10,7 @@ from api.schemas.advisors import DeskView
 from api.schemas.tickets import TicketResponse
 from api.services.lifecycle import current
 from assignment import claims, dispatcher
+from domain.states import AdvisorStatus
 
 
 async def _view(res: Resources, advisor: claims.Advisor, message: str | None = None) -> DeskView:
@@ -40,12 +41,12 @@ async def desk(res: Resources, advisor_id: int) -> DeskView:
 async def set_status(res: Resources, advisor_id: int, status: str) -> DeskView:
     """AVAILABLE also takes the best waiting ticket at once (automatic assignment)."""
     advisor = await _load(res, advisor_id)
-    if advisor.current_ticket is not None and status != "AVAILABLE":
+    if advisor.current_ticket is not None and status != AdvisorStatus.AVAILABLE:
         raise ApiError(
             409, "finish the ticket in hand first", extra={"advisorStatus": advisor.status}
         )
     advisor = await claims.set_status(res.engine, advisor_id, status, datetime.now(UTC))
-    if status == "AVAILABLE" and advisor.current_ticket is None:
+    if status == AdvisorStatus.AVAILABLE and advisor.current_ticket is None:
         client = await res.temporal.get()
         await dispatcher.call_next(
             res.engine, client, advisor_id, f"advisor:{advisor_id}", auto=True
@@ -73,6 +74,8 @@ async def call_next(res: Resources, advisor_id: int) -> DeskView:
     state = await dispatcher.call_next(res.engine, client, advisor_id, actor, auto=False)
     advisor = await _load(res, advisor_id)
     if state is None:
-        advisor = await claims.set_status(res.engine, advisor_id, "AVAILABLE", datetime.now(UTC))
+        advisor = await claims.set_status(
+            res.engine, advisor_id, AdvisorStatus.AVAILABLE, datetime.now(UTC)
+        )
         return await _view(res, advisor, "No hay turnos en espera en sus colas")
     return await _view(res, advisor)

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import DateTime, func, text
 
+from domain.states import ACTIVE_STATUSES, AdvisorStatus, TicketStatus
+
 # Every timestamp is stored with its time zone.
 TS = DateTime(timezone=True)
 
+
+def status_in(values: Iterable[str]) -> str:
+    """`status IN ('A','B')` in the enum's order (as the migrations wrote it)."""
+    return "status IN (" + ",".join(f"'{v}'" for v in values) + ")"
+
+
 # Tickets a person still holds: the predicate of the partial indexes on `ticket`.
-ACTIVE_TICKET = "status IN ('WAITING','NOTIFIED','CALLED','IN_SERVICE')"
+ACTIVE_TICKET = status_in(s for s in TicketStatus if s in ACTIVE_STATUSES)
+#: Every advisor status: the check constraint on `advisor.status`.
+ADVISOR_STATUS = status_in(AdvisorStatus)
 
 
 def server_default(value: Any) -> dict[str, Any]:

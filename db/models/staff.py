@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, Index, String, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, SQLModel
 
-from db.models.columns import TS, created_now, server_default, sql
+from db.models.columns import ADVISOR_STATUS, TS, created_now, server_default, sql
 
 
 class Advisor(SQLModel, table=True):
@@ -18,9 +18,7 @@ class Advisor(SQLModel, table=True):
     __tablename__ = "advisor"
     __table_args__ = (
         CheckConstraint("desk > 0", name="ck_advisor_desk_positive"),
-        CheckConstraint(
-            "status IN ('AVAILABLE','BUSY','BREAK','OFFLINE')", name="ck_advisor_status"
-        ),
+        CheckConstraint(ADVISOR_STATUS, name="ck_advisor_status"),
         Index("ux_advisor_email", sql("lower(email)"), unique=True),
         Index("ux_advisor_desk", "branch_id", "desk", unique=True, postgresql_where=sql("active")),
         # No ticket is ever held by two advisors.

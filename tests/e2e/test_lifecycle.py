@@ -1,4 +1,7 @@
-"""A ticket's life through the API: advisors call, serve and finish; customers cancel."""
+"""A ticket's life through the API: advisors call, serve and finish; customers cancel.
+
+Long because it walks each transition of the state machine end to end on one shared stack.
+"""
 
 from __future__ import annotations
 

@@ -2,7 +2,10 @@
 checked to exist (CLI subcommands and options, scripts, make targets, compose services),
 and the cheap ones (curl of the API, Prometheus and RabbitMQ, metrics greps, py-spy, log
 tail, df) run against the session's stack. Commands needing a container engine sit in
-blocks that start with `# requiere: motor de contenedores`."""
+blocks that start with `# requiere: motor de contenedores`.
+
+Long because it classifies every kind of runbook command in one pass over the document.
+"""
 
 from __future__ import annotations
 

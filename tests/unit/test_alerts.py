@@ -1,4 +1,7 @@
-"""Supervisor alerts: each rule, its boundary, the order, and opening hours."""
+"""Supervisor alerts: each rule, its boundary, the order, and opening hours.
+
+Long because every alert rule has its own boundary cases, kept beside the rule order they share.
+"""
 
 import dataclasses
 import math

@@ -1,4 +1,7 @@
-"""Ticket ranking with the anti-starvation rule, advisor ranking, and a day's simulation."""
+"""Ticket ranking with the anti-starvation rule, advisor ranking, and a day's simulation.
+
+Long because the ranking rules and the day simulation that checks them together share fixtures.
+"""
 
 import dataclasses
 import math
