@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.national_id import mask_national_id, rut_check_digit
 from tests.notifications.helpers import Phone
 from tests.security.sse import Feed, open_feed
-from tests.support.data import branch_name, chat_id, national_id, ticket_body
+from tests.support.branches import add_branch
+from tests.support.data import chat_id, national_id, ticket_body
 from tests.support.staff import add_advisor
 from tests.support.wait import eventually
 
@@ -76,7 +77,7 @@ async def read_all(api: httpx.AsyncClient, path: str) -> str:
 async def test_no_public_page_or_stream_of_a_busy_branch_leaks_a_secret(
     api: httpx.AsyncClient, db: AsyncEngine, phone: Phone
 ) -> None:
-    branch = branch_name()
+    branch = await add_branch(api)
     values = {
         "branch": branch,
         "branchOffice": branch,

@@ -29,7 +29,10 @@ async def run_seed(stack: Stack, app_env: str = "dev") -> tuple[int, str]:
         "DEMO_PASSWORD": DEMO_PASSWORD,
     }
     if app_env != "dev":  # outside dev/test no process gets anywhere without real secrets
-        env |= {k: "s" * 40 for k in ("JWT_SECRET", "NATIONAL_ID_KEY", "TELEGRAM_LINK_SECRET")}
+        env |= {
+            k: "s" * 40
+            for k in ("JWT_SECRET", "NATIONAL_ID_KEY", "TELEGRAM_LINK_SECRET", "REFERENCE_KEY")
+        }
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
