@@ -51,7 +51,7 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
-MAX_EXAMPLES = 12
+MAX_EXAMPLES = 20
 REQUEST_TIMEOUT = 10.0
 SSE_PATH = re.compile(r"/events$")
 
@@ -62,15 +62,20 @@ def _excluded(method: str, path: str) -> bool:
     return method.upper() == "POST" and path.startswith("/api/operations/")
 
 
-def fuzz(document: dict[str, Any], base_url: str, headers: dict[str, str]) -> list[str]:
-    """Run every operation `MAX_EXAMPLES` times; the failures, one line each."""
+def fuzz(
+    document: dict[str, Any], base_url: str, headers: dict[str, str]
+) -> tuple[list[str], int, int]:
+    """Run every operation up to `MAX_EXAMPLES` times: the failures, one entry each, and
+    how many operations and requests ran."""
     schema = schemathesis.openapi.from_dict(document)
     failures: list[str] = []
+    operations = calls = 0
     session = requests.Session()
     for result in schema.get_all_operations():
         operation = result.ok()
         if _excluded(operation.method, operation.path):
             continue
+        operations += 1
         strategy = st.one_of(
             operation.as_strategy(GenerationMode.POSITIVE),
             operation.as_strategy(GenerationMode.NEGATIVE),
@@ -86,6 +91,8 @@ def fuzz(document: dict[str, Any], base_url: str, headers: dict[str, str]) -> li
             suppress_health_check=list(HealthCheck),
         )
         def run(case: schemathesis.Case) -> None:
+            nonlocal calls
+            calls += 1
             case.call_and_validate(
                 base_url=base_url,
                 session=session,
@@ -98,7 +105,7 @@ def fuzz(document: dict[str, Any], base_url: str, headers: dict[str, str]) -> li
             run()
         except (Exception, BaseExceptionGroup) as err:
             failures.append(f"{operation.method.upper()} {operation.path}: {err}")
-    return failures
+    return failures, operations, calls
 
 
 async def _document(api: httpx.AsyncClient) -> dict[str, Any]:
@@ -112,8 +119,10 @@ async def _fuzz(stack: Stack, api: httpx.AsyncClient, headers: dict[str, str]) -
     document = await _document(api)
     started = time.monotonic()
     # In a thread: the session's event loop keeps supervising the stack meanwhile.
-    failures = await asyncio.to_thread(fuzz, document, stack.api_url, headers)
-    print(f"schemathesis: {time.monotonic() - started:.1f}s")
+    failures, operations, calls = await asyncio.to_thread(fuzz, document, stack.api_url, headers)
+    took = time.monotonic() - started
+    print(f"schemathesis: {operations} operations, {calls} requests, {took:.1f}s")
+    assert operations >= 30 and calls >= operations * 3
     assert not failures, "\n\n".join(failures)
 
 
