@@ -12,6 +12,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.resources import TemporalUnavailable
 
 log_name = "ticketero.api"
 
@@ -114,6 +117,25 @@ async def _database_down(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+#: Temporal's answers that mean "not now" rather than "not this".
+_TEMPORAL_BUSY = frozenset(
+    {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED}
+)
+
+
+async def _temporal_down(request: Request, exc: Exception) -> JSONResponse:
+    """Temporal unreachable or overloaded: 503 with Retry-After; any other refusal is
+    unexpected (500)."""
+    if isinstance(exc, RPCError) and exc.status not in _TEMPORAL_BUSY:
+        return await _unexpected(request, exc)
+    logging.getLogger(log_name).warning("temporal unavailable: %s", type(exc).__name__)
+    return JSONResponse(
+        error_body(503, "Temporal temporarily unavailable; retry shortly", request.url.path),
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
+
+
 def _sqlstate(exc: DBAPIError) -> str:
     for err in (exc.orig, getattr(exc.orig, "__cause__", None)):
         code = getattr(err, "sqlstate", None) or getattr(err, "pgcode", None)
@@ -146,10 +168,16 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """Render every error as `error_body`, and say so in the OpenAPI document."""
+    from api.error_docs import document_errors
+
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DBAPIError, _database_refused)
     app.add_exception_handler(OperationalError, _database_down)
     app.add_exception_handler(InterfaceError, _database_down)
+    app.add_exception_handler(TemporalUnavailable, _temporal_down)
+    app.add_exception_handler(RPCError, _temporal_down)
     app.add_exception_handler(Exception, _unexpected)
+    document_errors(app)

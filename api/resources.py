@@ -12,6 +12,10 @@ from settings import Settings
 from workflows.client import connect_temporal
 
 
+class TemporalUnavailable(Exception):
+    """Temporal could not be reached; the API answers 503 with Retry-After (api.errors)."""
+
+
 @dataclass
 class TemporalHolder:
     """Connects on first use, so the API starts (and reports DOWN) while Temporal is away."""
@@ -24,7 +28,10 @@ class TemporalHolder:
         if self._client is None:
             async with self._lock:
                 if self._client is None:
-                    self._client = await asyncio.wait_for(connect_temporal(self.settings), 5)
+                    try:
+                        self._client = await asyncio.wait_for(connect_temporal(self.settings), 5)
+                    except (OSError, RuntimeError, TimeoutError) as err:
+                        raise TemporalUnavailable(type(err).__name__) from err
         return self._client
 
 

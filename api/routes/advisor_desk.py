@@ -6,11 +6,12 @@ from fastapi import APIRouter
 
 from api.auth.deps import AdvisorDep, Principal
 from api.deps import ResourcesDep
+from api.error_docs import errors
 from api.errors import ApiError
 from api.schemas.advisors import DeskView, StatusChange
 from api.services import advisor_desk as service
 
-router = APIRouter(prefix="/api/advisors/me", tags=["advisor desk"])
+router = APIRouter(prefix="/api/advisors/me", tags=["advisor desk"], responses=errors(404, 409))
 
 
 def _advisor_id(who: Principal) -> int:

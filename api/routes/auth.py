@@ -12,13 +12,14 @@ from api.auth.throttle import client_address, login_guard
 from api.auth.tokens import issue_token
 from api.auth.users import authenticate
 from api.deps import ResourcesDep
+from api.error_docs import errors
 from api.errors import ApiError
 from api.schemas.auth import MeResponse, TokenResponse
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
-@router.post("/token", response_model=TokenResponse)
+@router.post("/token", response_model=TokenResponse, responses=errors(401, 429))
 async def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     res: ResourcesDep,

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Path, Response
 from api.auth.deps import Principal, require_roles
 from api.auth.scope import BranchAdminDep as BranchScopedAdminDep
 from api.deps import ResourcesDep
+from api.error_docs import errors
 from api.errors import ApiError
 from api.pagination import PageDep
 from api.schemas.branches import BranchCreate, BranchCreated, KioskCreate, KioskIssued, KioskOut
@@ -25,7 +26,7 @@ BranchAdminDep = Annotated[Principal, Depends(require_roles("supervisor", "opera
 KioskId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
-@router.post("/api/branches", status_code=201, response_model=BranchCreated)
+@router.post("/api/branches", status_code=201, response_model=BranchCreated, responses=errors(409))
 async def create_branch(
     body: BranchCreate, who: BranchAdminDep, res: ResourcesDep, response: Response
 ) -> BranchCreated:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Path, Query, Response
 from api.auth.deps import SupervisorDep
 from api.auth.scope import AdvisorSupervisorDep, BranchSupervisorDep, require_branch_name
 from api.deps import ResourcesDep
+from api.error_docs import errors
 from api.pagination import PageDep
 from api.schemas.management import (
     AdvisorCreate,
@@ -46,7 +47,7 @@ async def get_branch(branch: str, who: BranchSupervisorDep, res: ResourcesDep) -
     return BranchOut.model_validate(await service.get_branch(res, branch))
 
 
-@router.put("/api/branches/{branch}", response_model=BranchOut)
+@router.put("/api/branches/{branch}", response_model=BranchOut, responses=errors(409))
 async def edit_branch(
     branch: str, body: BranchEdit, who: BranchSupervisorDep, res: ResourcesDep
 ) -> BranchOut:
@@ -65,7 +66,9 @@ async def edit_queue(
 # --- advisors ---------------------------------------------------------------------------
 
 
-@router.post("/api/advisors", status_code=201, response_model=AdvisorOut)
+@router.post(
+    "/api/advisors", status_code=201, response_model=AdvisorOut, responses=errors(404, 409)
+)
 async def create_advisor(
     body: AdvisorCreate, who: SupervisorDep, res: ResourcesDep, response: Response
 ) -> AdvisorOut:
@@ -76,7 +79,7 @@ async def create_advisor(
     return AdvisorOut.model_validate(created)
 
 
-@router.get("/api/advisors", response_model=list[AdvisorOut])
+@router.get("/api/advisors", response_model=list[AdvisorOut], responses=errors(404))
 async def list_advisors(
     who: SupervisorDep,
     res: ResourcesDep,
@@ -99,7 +102,7 @@ async def get_advisor(
     return AdvisorOut.model_validate(await service.get_advisor(res, advisor_id))
 
 
-@router.patch("/api/advisors/{advisor_id}", response_model=AdvisorOut)
+@router.patch("/api/advisors/{advisor_id}", response_model=AdvisorOut, responses=errors(409))
 async def edit_advisor(
     advisor_id: AdvisorId, body: AdvisorPatch, who: AdvisorSupervisorDep, res: ResourcesDep
 ) -> AdvisorOut:

@@ -56,11 +56,14 @@ WorkflowId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-
 ScheduleId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9._:-]+$")]
 
 
+RETRY = {"Retry-After": "5"}
+
+
 async def _client(res: ResourcesDep) -> Client:
     try:
         return await res.temporal.get()
     except Exception as err:
-        raise ApiError(503, "Temporal is unavailable; retry shortly") from err
+        raise ApiError(503, "Temporal is unavailable; retry shortly", headers=RETRY) from err
 
 
 async def _start(
@@ -72,7 +75,7 @@ async def _start(
     except OperationConflict as err:
         raise ApiError(409, str(err)) from err
     except (RPCError, TimeoutError) as err:
-        raise ApiError(503, f"Temporal refused the start: {err}") from err
+        raise ApiError(503, f"Temporal refused the start: {err}", headers=RETRY) from err
     status_url = f"{router.prefix}/runs/{started.workflow_id}"
     response.headers["Location"] = status_url
     return StartedResponse(
@@ -197,7 +200,7 @@ async def get_run(workflow_id: WorkflowId, who: OperatorDep, res: ResourcesDep) 
         try:
             run = await live_run(await _client(res), workflow_id)
         except RPCError as err:
-            raise ApiError(503, f"Temporal did not answer: {err}") from err
+            raise ApiError(503, f"Temporal did not answer: {err}", headers=RETRY) from err
         if run is None:
             raise ApiError(404, f"No operations run {workflow_id}")
         report = run.report

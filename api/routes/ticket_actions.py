@@ -13,13 +13,17 @@ from fastapi import APIRouter
 from api.auth.deps import Principal
 from api.auth.scope import TicketAdvisorDep, TicketStaffDep
 from api.deps import ResourcesDep
+from api.error_docs import errors
 from api.errors import ApiError
 from api.schemas.tickets import Reason, TicketResponse, TransferRequest
 from api.services import lifecycle
 from domain.contracts import Transition
 from domain.states import TicketAction
 
-router = APIRouter(prefix="/api/tickets/{reference}", tags=["ticket lifecycle"])
+#: Every transition: 409 when the state machine refuses it, 403 when the actor may not.
+router = APIRouter(
+    prefix="/api/tickets/{reference}", tags=["ticket lifecycle"], responses=errors(403, 409)
+)
 
 
 def _advisor(who: Principal) -> int:

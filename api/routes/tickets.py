@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from api.deps import ResourcesDep
+from api.error_docs import errors
 from api.errors import ApiError
 from api.limits import client_address, ticket_limits
 from api.metrics import tickets_created
@@ -19,7 +20,14 @@ from api.services.links import qr_png, telegram_link
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
 
 
-@router.post("", status_code=201, response_model=TicketResponse, response_model_by_alias=True)
+@router.post(
+    "",
+    status_code=201,
+    response_model=TicketResponse,
+    response_model_by_alias=True,
+    # 401/403: a kiosk token that is unknown, revoked or of another branch.
+    responses=errors(401, 403, 404, 409, 429),
+)
 async def create_ticket(
     body: CreateTicketRequest,
     res: ResourcesDep,

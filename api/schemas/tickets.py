@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 from pydantic.alias_generators import to_camel
 
 from api.text_fields import free_text
@@ -22,7 +22,11 @@ class CreateTicketRequest(BaseModel):
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    national_id: NationalId = Field(
+    # Parsed into a NationalId, but on the wire (and in the document) it is a string.
+    national_id: Annotated[
+        NationalId,
+        WithJsonSchema({"type": "string", "examples": ["12345678-5"]}),
+    ] = Field(
         validation_alias=AliasChoices("nationalId", "national_id"),
         description="8-12 digits or a Chilean RUT with a valid check digit",
     )
