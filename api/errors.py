@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.resources import TemporalUnavailable
+from settings import get_settings
 
 log_name = "ticketero.api"
 
@@ -161,9 +162,18 @@ async def _database_refused(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """A 500 that tells nothing. Starlette renders it outside every middleware, so the
+    security headers are added here (the headers middleware never sees this response)."""
+    from api.security_headers import CONTENT_SECURITY_POLICY, security_headers
+
     logging.getLogger(log_name).exception("unhandled error on %s", request.url.path)
+    resources = getattr(request.app.state, "resources", None)
+    settings = resources.settings if resources is not None else get_settings()
+    headers = {**security_headers(settings), "Content-Security-Policy": CONTENT_SECURITY_POLICY}
     return JSONResponse(
-        error_body(500, "Internal error; it has been logged", request.url.path), status_code=500
+        error_body(500, "Internal error; it has been logged", request.url.path),
+        status_code=500,
+        headers=headers,
     )
 
 

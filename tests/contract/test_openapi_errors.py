@@ -154,6 +154,8 @@ async def test_an_unexpected_exception_is_a_500_that_tells_nothing() -> None:
     body = _assert_error(resp, 500)
     assert "hunter2" not in resp.text and "RuntimeError" not in resp.text
     assert body["message"] == "Internal error; it has been logged"
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
 
 
 @pytest.mark.parametrize(
