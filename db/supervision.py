@@ -152,6 +152,37 @@ class HistoryEvent:
     details: dict[str, Any] | None
 
 
+@dataclass(frozen=True)
+class HistoryMessage:
+    """One customer message of the ticket and how its delivery went."""
+
+    type: str
+    channel: str
+    state: str
+    attempts: int
+    last_error: str | None
+    scheduled_at: datetime
+    sent_at: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TicketMatch:
+    """A ticket found by its number within a branch's business day."""
+
+    reference: uuid.UUID
+    number: str
+    queue: str
+    status: str
+    business_day: date
+    arrived_at: datetime
+    called_at: datetime | None
+    service_started_at: datetime | None
+    completed_at: datetime | None
+    advisor_id: int | None
+    desk: int | None
+
+
 _BRANCH_SQL = "SELECT id, name, time_zone, opens_at, closes_at FROM branch"
 _QUEUES_SQL = (
     "SELECT branch_id, queue, prefix, avg_service_seconds, service_samples, priority,"
@@ -421,4 +452,63 @@ async def ticket_history(
             e.at, e.action, e.from_status, e.to_status, e.actor, e.reason, e.advisor_id, e.details
         )
         for e in events
+    ]
+
+
+async def ticket_messages(conn: AsyncConnection, reference: uuid.UUID) -> list[HistoryMessage]:
+    """The ticket's customer messages with their delivery state, oldest first."""
+    rows = (
+        await conn.execute(
+            text(
+                "SELECT type, channel, state, attempts, last_error, scheduled_at, sent_at,"
+                " created_at FROM mensaje WHERE ticket_reference = :r ORDER BY created_at, id"
+            ),
+            {"r": reference},
+        )
+    ).all()
+    return [
+        HistoryMessage(
+            r.type,
+            r.channel,
+            r.state,
+            int(r.attempts),
+            r.last_error,
+            r.scheduled_at,
+            r.sent_at,
+            r.created_at,
+        )
+        for r in rows
+    ]
+
+
+async def tickets_by_number(
+    conn: AsyncConnection, branch_id: int, number: str, day: date
+) -> list[TicketMatch]:
+    """The branch's tickets of `day` numbered `number` (numbers restart each day)."""
+    rows = (
+        await conn.execute(
+            text(
+                "SELECT reference, number, queue, status, business_day, arrived_at, called_at,"
+                " service_started_at, completed_at, advisor_id, desk FROM ticket"
+                " WHERE branch_id = :b AND business_day = :day AND number = :n"
+                " ORDER BY arrived_at, reference"
+            ),
+            {"b": branch_id, "day": day, "n": number},
+        )
+    ).all()
+    return [
+        TicketMatch(
+            r.reference,
+            r.number,
+            r.queue,
+            r.status,
+            r.business_day,
+            r.arrived_at,
+            r.called_at,
+            r.service_started_at,
+            r.completed_at,
+            r.advisor_id,
+            r.desk,
+        )
+        for r in rows
     ]

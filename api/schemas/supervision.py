@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from api.schemas.common import CamelModel
 from domain.alerts import AlertKind, Severity
-from domain.states import AdvisorStatus, TicketStatus
+from domain.states import AdvisorStatus, MessageState, TicketStatus
 
 
 class QueueLineOut(CamelModel):
@@ -151,6 +151,41 @@ class HistoryEventOut(CamelModel):
     details: dict[str, object] | None
 
 
+class HistoryMessageOut(CamelModel):
+    """A customer message: PENDING until delivered (SENT) or given up on (FAILED)."""
+
+    type: str
+    channel: str
+    state: MessageState
+    attempts: int
+    last_error: str | None
+    scheduled_at: datetime
+    sent_at: datetime | None
+    created_at: datetime
+
+
 class HistoryOut(CamelModel):
     ticket: HistoryTicketOut
     events: list[HistoryEventOut]
+    messages: list[HistoryMessageOut]
+
+
+class TicketMatchOut(CamelModel):
+    reference: uuid.UUID
+    number: str
+    queue: str
+    status: TicketStatus
+    business_day: date
+    arrived_at: datetime
+    called_at: datetime | None
+    service_started_at: datetime | None
+    completed_at: datetime | None
+    advisor_id: int | None
+    desk: int | None
+
+
+class TicketSearchOut(CamelModel):
+    branch_office: str
+    business_day: date
+    number: str
+    matches: list[TicketMatchOut]
