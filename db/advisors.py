@@ -53,6 +53,7 @@ class AdvisorDay:
     idle_since: datetime | None
     current_ticket_number: str | None
     current_ticket_status: str | None
+    pending_status: str | None
     served_today: int
     average_service_seconds_today: float | None
 
@@ -250,7 +251,7 @@ async def branch_day(conn: AsyncConnection, branch_id: int, day: date) -> list[A
         await conn.execute(
             text(
                 "SELECT a.id, a.name, a.desk, a.queues, a.status, a.status_since, a.idle_since,"
-                " t.number AS current_number, t.status AS current_status,"
+                " a.pending_status, t.number AS current_number, t.status AS current_status,"
                 " s.served, s.avg_service"
                 " FROM advisor a"
                 " LEFT JOIN ticket t ON t.reference = a.current_ticket"
@@ -275,6 +276,7 @@ async def branch_day(conn: AsyncConnection, branch_id: int, day: date) -> list[A
             idle_since=r.idle_since,
             current_ticket_number=r.current_number,
             current_ticket_status=r.current_status,
+            pending_status=r.pending_status,
             served_today=int(r.served),
             average_service_seconds_today=None if r.avg_service is None else float(r.avg_service),
         )

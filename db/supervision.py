@@ -65,6 +65,16 @@ def as_minutes(seconds: float | None) -> float | None:
 
 
 @dataclass(frozen=True)
+class DayPercentiles:
+    """One queue's day: median and 90th percentile of the waits and of the services."""
+
+    wait_p50_seconds: float | None
+    wait_p90_seconds: float | None
+    service_p50_seconds: float | None
+    service_p90_seconds: float | None
+
+
+@dataclass(frozen=True)
 class QueueFigures:
     """One queue now and today; waits are None when there is nothing to measure."""
 
@@ -80,10 +90,28 @@ class QueueFigures:
     idle_advisors: int
     avg_service_seconds: float
     service_samples: int
+    #: Today's percentiles (arrival to call; start to completion), filled by the dashboard.
+    day: DayPercentiles | None = None
 
     @property
     def average_wait_minutes(self) -> float | None:
         return as_minutes(self.average_wait_seconds)
+
+    @property
+    def wait_p50_minutes(self) -> float | None:
+        return as_minutes(self.day.wait_p50_seconds) if self.day else None
+
+    @property
+    def wait_p90_minutes(self) -> float | None:
+        return as_minutes(self.day.wait_p90_seconds) if self.day else None
+
+    @property
+    def service_p50_minutes(self) -> float | None:
+        return as_minutes(self.day.service_p50_seconds) if self.day else None
+
+    @property
+    def service_p90_minutes(self) -> float | None:
+        return as_minutes(self.day.service_p90_seconds) if self.day else None
 
     @property
     def longest_wait_minutes(self) -> float | None:
@@ -512,3 +540,35 @@ async def tickets_by_number(
         )
         for r in rows
     ]
+
+
+def _seconds(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+async def day_percentiles(
+    conn: AsyncConnection, branch_id: int, day: date
+) -> dict[str, DayPercentiles]:
+    """Per queue, today's wait (arrival to call) and service (start to completion)
+    percentiles; queues with nothing measured yet are absent."""
+    rows = (
+        await conn.execute(
+            text(
+                "SELECT queue,"
+                " percentile_cont(0.5) WITHIN GROUP (ORDER BY w) AS w50,"
+                " percentile_cont(0.9) WITHIN GROUP (ORDER BY w) AS w90,"
+                " percentile_cont(0.5) WITHIN GROUP (ORDER BY s) AS s50,"
+                " percentile_cont(0.9) WITHIN GROUP (ORDER BY s) AS s90"
+                " FROM (SELECT queue, extract(epoch FROM called_at - arrived_at) AS w,"
+                " CASE WHEN status = :completed THEN"
+                " extract(epoch FROM completed_at - service_started_at) END AS s"
+                " FROM ticket WHERE branch_id = :b AND business_day = :day"
+                " AND called_at IS NOT NULL) m GROUP BY queue"
+            ),
+            {"b": branch_id, "day": day, "completed": TicketStatus.COMPLETED.value},
+        )
+    ).all()
+    return {
+        r.queue: DayPercentiles(_seconds(r.w50), _seconds(r.w90), _seconds(r.s50), _seconds(r.s90))
+        for r in rows
+    }

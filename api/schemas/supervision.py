@@ -21,6 +21,10 @@ class QueueLineOut(CamelModel):
     serving_advisors: int
     average_service_minutes: float
     service_samples: int
+    wait_p50_minutes: float | None = None
+    wait_p90_minutes: float | None = None
+    service_p50_minutes: float | None = None
+    service_p90_minutes: float | None = None
 
 
 class TotalsOut(CamelModel):
@@ -101,6 +105,7 @@ class AdvisorDayOut(CamelModel):
     idle_since: datetime | None
     current_ticket_number: str | None
     current_ticket_status: TicketStatus | None
+    pending_status: AdvisorStatus | None = None
     served_today: int
     average_service_minutes_today: float | None
 

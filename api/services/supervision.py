@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -178,7 +178,9 @@ async def dashboard(res: Resources, name: str) -> Dashboard:
         branch = await branch_settings(conn, name)
         day = _today(branch, now)
         figures = await store.queue_figures(conn, branch.id, day, now)
+        percentiles = await store.day_percentiles(conn, branch.id, day)
         people = await advisor_store.branch_day(conn, branch.id, day)
+    figures = [replace(f, day=percentiles.get(f.queue)) for f in figures]
     by_status = dict.fromkeys(ADVISOR_STATUSES, 0)
     for person in people:
         by_status[person.status] = by_status.get(person.status, 0) + 1

@@ -79,8 +79,17 @@ async def test_a_break_after_the_ticket_in_hand_is_taken_instead_of_the_next_cal
     assert paused.status_code == 200, paused.text
     assert paused.json()["status"] == "BUSY" and paused.json()["pendingStatus"] == "BREAK"
     assert (await desk(api, advisor))["pendingStatus"] == "BREAK"
+    supervisor = await add_user(db, api, "supervisor")
+    where = f"/api/branches/{quote(branch, safe='')}"
+    (row,) = (await api.get(f"{where}/advisors", headers=supervisor.headers)).json()
+    assert row["status"] == "BUSY" and row["pendingStatus"] == "BREAK"
     await act(api, advisor, first["reference"], "start")
     await act(api, advisor, first["reference"], "complete")
+    board = (await api.get(f"{where}/dashboard", headers=supervisor.headers)).json()
+    caja = next(q for q in board["queues"] if q["queue"] == "CAJA")
+    assert caja["waitP50Minutes"] is not None and caja["serviceP90Minutes"] is not None
+    empresas = next(q for q in board["queues"] if q["queue"] == "EMPRESAS")
+    assert empresas["waitP50Minutes"] is None and empresas["serviceP50Minutes"] is None
 
     async def on_break() -> Any:
         me = await desk(api, advisor)
