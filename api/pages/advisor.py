@@ -22,6 +22,5 @@ async def advisor_console(request: Request) -> HTMLResponse:
         request,
         "advisor.html",
         js=("staff.", "advisor.", "queue.", "status.", "ticket_status."),
-        body_class="page-staff page-advisor",
         queues=[q.value for q in QueueName],
     )

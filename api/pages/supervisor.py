@@ -32,6 +32,5 @@ async def supervisor_page(request: Request) -> HTMLResponse:
             "message_state.",
             "alert.",
         ),
-        body_class="page-staff page-supervisor",
         queues=[q.value for q in QueueName],
     )
