@@ -18,10 +18,10 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.pages import docs, home
+from api.pages import display, docs, home, kiosk
 from api.pages.render import STATIC_DIR, STATIC_URL
 
-PAGE_ROUTERS: tuple[APIRouter, ...] = (home.router, docs.router)
+PAGE_ROUTERS: tuple[APIRouter, ...] = (home.router, kiosk.router, display.router, docs.router)
 
 router = APIRouter(include_in_schema=False)
 for _page in PAGE_ROUTERS:
