@@ -18,10 +18,17 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.pages import advisor, docs, home, supervisor
+from api.pages import advisor, display, docs, home, kiosk, supervisor
 from api.pages.render import STATIC_DIR, STATIC_URL
 
-PAGE_ROUTERS: tuple[APIRouter, ...] = (home.router, docs.router, advisor.router, supervisor.router)
+PAGE_ROUTERS: tuple[APIRouter, ...] = (
+    home.router,
+    kiosk.router,
+    display.router,
+    advisor.router,
+    supervisor.router,
+    docs.router,
+)
 
 router = APIRouter(include_in_schema=False)
 for _page in PAGE_ROUTERS:

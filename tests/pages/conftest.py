@@ -177,11 +177,14 @@ def wait_for(driver: WebDriver, condition: Callable[[WebDriver], Any], timeout: 
     return WebDriverWait(driver, timeout, poll_frequency=0.1).until(condition)
 
 
-def console_errors(driver: WebDriver) -> list[str]:
+def console_errors(driver: WebDriver, *, http: bool = False) -> list[str]:
+    """SEVERE console messages: script errors and CSP refusals (HTTP error statuses the
+    page expects, e.g. a 409 it shows kindly, only with `http=True`)."""
     return [
         str(entry["message"])
         for entry in driver.get_log("browser")  # type: ignore[no-untyped-call]
         if entry.get("level") == "SEVERE"
+        and (http or "the server responded with a status of" not in str(entry["message"]))
     ]
 
 
