@@ -49,11 +49,14 @@ lint: install ## ruff check, ruff format --check, mypy, import direction (lint-i
 	$(BIN)/lint-imports
 
 # Debian packages the observability/deployment tests use: prometheus (with promtool)
-# and docker-compose v1 (validates compose files without a container engine).
-tools: ## install prometheus/promtool and docker-compose (Debian packages) when missing
+# and docker-compose v1 (validates compose files without a container engine); the
+# browser tests (tests/pages) drive chromium through chromium-driver.
+tools: ## install prometheus/promtool, docker-compose, chromium + chromedriver (Debian) when missing
 	@missing=""; \
 	command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || missing="$$missing prometheus"; \
 	command -v docker-compose >/dev/null 2>&1 || missing="$$missing docker-compose"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	test -x /usr/bin/chromedriver || missing="$$missing chromium-driver"; \
 	if [ -n "$$missing" ]; then \
 		echo "tools: installing$$missing"; \
 		apt-get update -qq && \

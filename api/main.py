@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api import pages
 from api.auth.users import ensure_bootstrap_supervisor
 from api.errors import install_error_handlers
 from api.limits import install_limits
@@ -22,6 +23,7 @@ from api.routes import (
     live,
     management,
     operations,
+    public,
     supervision,
     telegram_webhook,
     ticket_actions,
@@ -59,6 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="Queue tickets for bank branches. Customer text is Spanish (Chile).",
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc are pages (api.pages.docs), from packaged assets
+        redoc_url=None,
     )
     # Operators must reach their tools while the application is in maintenance.
     app.add_middleware(MaintenanceMiddleware, exempt_prefixes=("/api/auth/", "/api/operations/"))
@@ -78,6 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(branches.router)
     app.include_router(operations.router)
     app.include_router(telegram_webhook.router)
+    app.include_router(public.router)
+    pages.install(app)
     return app
 
 

@@ -20,15 +20,13 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; object-src 'none'; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
-#: FastAPI's /docs (Swagger UI) and /redoc load their assets from jsDelivr and start
-#: with an inline script; allowed on those paths only, until the assets are packaged.
+#: /docs (Swagger UI) and /redoc load the assets the fastapi-offline package ships, from
+#: this origin (api.pages.docs) with an external start-up script; their renderers inject
+#: <style> elements (hence 'unsafe-inline' styles) and ReDoc runs a blob: worker.
 DOCS_CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; "
-    "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "font-src 'self' data: https://fonts.gstatic.com; "
-    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
-    "worker-src 'self' blob:; connect-src 'self'; object-src 'none'; "
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "font-src 'self' data:; img-src 'self' data:; worker-src 'self' blob:; "
+    "connect-src 'self'; object-src 'none'; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
 DOCS_PATHS = ("/docs", "/redoc")

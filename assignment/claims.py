@@ -29,6 +29,8 @@ class Advisor:
     queues: tuple[str, ...]
     status: str
     current_ticket: uuid.UUID | None
+    #: BREAK or OFFLINE to take instead of the next call once the ticket in hand is done.
+    pending_status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,13 +46,20 @@ class AdvisorNotFound(Exception):
 
 
 async def get_advisor(conn: AsyncConnection, advisor_id: int, *, lock: str = "") -> Advisor | None:
-    columns = "id, branch_id, name, desk, queues, status, current_ticket"
+    columns = "id, branch_id, name, desk, queues, status, current_ticket, pending_status"
     sql = f"SELECT {columns} FROM advisor WHERE id = :a AND active {lock}"  # noqa: S608
     row = (await conn.execute(text(sql), {"a": advisor_id})).first()
     if row is None:
         return None
     return Advisor(
-        row.id, row.branch_id, row.name, row.desk, tuple(row.queues), row.status, row.current_ticket
+        row.id,
+        row.branch_id,
+        row.name,
+        row.desk,
+        tuple(row.queues),
+        row.status,
+        row.current_ticket,
+        row.pending_status,
     )
 
 
@@ -144,7 +153,9 @@ async def release(engine: AsyncEngine, claim: Claim, now: datetime) -> None:
         await conn.execute(
             text(
                 "UPDATE advisor SET current_ticket = NULL, idle_since = :now,"
-                " status = CASE WHEN status = :busy THEN :available ELSE status END"
+                " status = CASE WHEN pending_status IS NOT NULL THEN pending_status"
+                " WHEN status = :busy THEN :available ELSE status END,"
+                " pending_status = NULL"
                 " WHERE id = :a AND current_ticket = :r"
             ),
             {
@@ -234,6 +245,38 @@ async def set_status(engine: AsyncEngine, advisor_id: int, status: str, now: dat
                     " WHERE id = :a"
                 ),
                 {"s": status, "now": now, "a": advisor_id, "available": status == _AVAILABLE},
+            )
+        refreshed = await get_advisor(conn, advisor_id)
+    assert refreshed is not None
+    return refreshed
+
+
+async def set_after_ticket(
+    engine: AsyncEngine, advisor_id: int, status: str | None, now: datetime
+) -> Advisor:
+    """BREAK or OFFLINE once the ticket in hand is finished (None cancels the request).
+
+    Under the advisor's row lock, the same lock the recording of the ticket's end takes:
+    either the request is stored before the ticket is freed (the end then applies it and
+    nothing is called next), or the advisor already holds nothing and the status is taken
+    now (so the automatic call that follows a freed advisor finds them on break).
+    """
+    async with engine.begin() as conn:
+        advisor = await get_advisor(conn, advisor_id, lock="FOR UPDATE")
+        if advisor is None:
+            raise AdvisorNotFound(advisor_id)
+        if advisor.current_ticket is not None or status is None:
+            await conn.execute(
+                text("UPDATE advisor SET pending_status = :s WHERE id = :a"),
+                {"s": status, "a": advisor_id},
+            )
+        elif advisor.status != status:
+            await conn.execute(
+                text(
+                    "UPDATE advisor SET status = :s, status_since = :now, pending_status = NULL"
+                    " WHERE id = :a"
+                ),
+                {"s": status, "now": now, "a": advisor_id},
             )
         refreshed = await get_advisor(conn, advisor_id)
     assert refreshed is not None

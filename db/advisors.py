@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.statuses import WAITING
 from db.supervision import as_minutes
 from domain.states import AdvisorStatus, TicketStatus
 
@@ -52,6 +53,7 @@ class AdvisorDay:
     idle_since: datetime | None
     current_ticket_number: str | None
     current_ticket_status: str | None
+    pending_status: str | None
     served_today: int
     average_service_seconds_today: float | None
 
@@ -212,7 +214,8 @@ async def update_advisor(
             " status = CASE WHEN :act IS FALSE THEN :offline ELSE status END,"
             " status_since = CASE WHEN :act IS FALSE AND status <> :offline THEN :now"
             " ELSE status_since END,"
-            " idle_since = CASE WHEN :act IS FALSE THEN NULL ELSE idle_since END"
+            " idle_since = CASE WHEN :act IS FALSE THEN NULL ELSE idle_since END,"
+            " pending_status = CASE WHEN :act IS FALSE THEN NULL ELSE pending_status END"
             " WHERE id = :id"
         ),
         {
@@ -248,7 +251,7 @@ async def branch_day(conn: AsyncConnection, branch_id: int, day: date) -> list[A
         await conn.execute(
             text(
                 "SELECT a.id, a.name, a.desk, a.queues, a.status, a.status_since, a.idle_since,"
-                " t.number AS current_number, t.status AS current_status,"
+                " a.pending_status, t.number AS current_number, t.status AS current_status,"
                 " s.served, s.avg_service"
                 " FROM advisor a"
                 " LEFT JOIN ticket t ON t.reference = a.current_ticket"
@@ -273,8 +276,72 @@ async def branch_day(conn: AsyncConnection, branch_id: int, day: date) -> list[A
             idle_since=r.idle_since,
             current_ticket_number=r.current_number,
             current_ticket_status=r.current_status,
+            pending_status=r.pending_status,
             served_today=int(r.served),
             average_service_seconds_today=None if r.avg_service is None else float(r.avg_service),
         )
         for r in rows
     ]
+
+
+@dataclass(frozen=True)
+class QueueWaiting:
+    queue: str
+    waiting: int
+
+
+@dataclass(frozen=True)
+class RecallableNoShow:
+    """The advisor's latest no-show that can still be called back (once, the same day)."""
+
+    reference: uuid.UUID
+    number: str
+    queue: str
+    no_show_at: datetime
+
+
+async def branch_waiting(conn: AsyncConnection, branch_id: int) -> list[QueueWaiting]:
+    """Every queue of the branch with how many wait in it now (highest priority first)."""
+    rows = (
+        await conn.execute(
+            text(
+                "SELECT q.queue, count(t.reference) AS waiting FROM branch_queue q"
+                " LEFT JOIN ticket t ON t.branch_id = q.branch_id AND t.queue = q.queue"
+                " AND t.status = ANY(:waiting)"
+                " WHERE q.branch_id = :b GROUP BY q.queue, q.priority"
+                " ORDER BY q.priority DESC, q.queue"
+            ),
+            {"b": branch_id, "waiting": WAITING},
+        )
+    ).all()
+    return [QueueWaiting(r.queue, int(r.waiting)) for r in rows]
+
+
+async def recallable_no_show(
+    conn: AsyncConnection, advisor_id: int, day: date
+) -> RecallableNoShow | None:
+    """The advisor's most recent no-show of `day` not recalled yet (its recall window is
+    open until the end of the business day, when its workflow ends)."""
+    row = (
+        await conn.execute(
+            text(
+                "SELECT reference, number, queue, updated_at FROM ticket"
+                " WHERE advisor_id = :a AND status = :no_show AND recalls = 0"
+                " AND business_day = :day ORDER BY updated_at DESC, reference LIMIT 1"
+            ),
+            {"a": advisor_id, "no_show": TicketStatus.NO_SHOW.value, "day": day},
+        )
+    ).first()
+    if row is None:
+        return None
+    return RecallableNoShow(row.reference, row.number, row.queue, row.updated_at)
+
+
+async def branch_of(conn: AsyncConnection, branch_id: int) -> tuple[str, str]:
+    """The branch's name and time zone."""
+    row = (
+        await conn.execute(
+            text("SELECT name, time_zone FROM branch WHERE id = :b"), {"b": branch_id}
+        )
+    ).one()
+    return str(row.name), str(row.time_zone)

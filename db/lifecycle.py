@@ -141,12 +141,17 @@ async def _record(
         },
     )
     if freed is not None:
-        # Back to AVAILABLE unless the advisor went on break or offline meanwhile.
+        # Back to AVAILABLE unless the advisor went on break or offline meanwhile, or asked
+        # for a pause after this ticket: then that status, and no automatic next call (the
+        # dispatch that follows only calls AVAILABLE advisors, under this row's lock).
         await conn.execute(
             text(
                 "UPDATE advisor SET current_ticket = NULL, idle_since = :at,"
-                " status = CASE WHEN status = :busy THEN :available ELSE status END,"
-                " status_since = CASE WHEN status = :busy THEN :at ELSE status_since END"
+                " status = CASE WHEN pending_status IS NOT NULL THEN pending_status"
+                " WHEN status = :busy THEN :available ELSE status END,"
+                " status_since = CASE WHEN pending_status IS NOT NULL OR status = :busy"
+                " THEN :at ELSE status_since END,"
+                " pending_status = NULL"
                 " WHERE id = :a AND current_ticket = :r"
             ),
             {

@@ -65,6 +65,16 @@ def as_minutes(seconds: float | None) -> float | None:
 
 
 @dataclass(frozen=True)
+class DayPercentiles:
+    """One queue's day: median and 90th percentile of the waits and of the services."""
+
+    wait_p50_seconds: float | None
+    wait_p90_seconds: float | None
+    service_p50_seconds: float | None
+    service_p90_seconds: float | None
+
+
+@dataclass(frozen=True)
 class QueueFigures:
     """One queue now and today; waits are None when there is nothing to measure."""
 
@@ -80,10 +90,28 @@ class QueueFigures:
     idle_advisors: int
     avg_service_seconds: float
     service_samples: int
+    #: Today's percentiles (arrival to call; start to completion), filled by the dashboard.
+    day: DayPercentiles | None = None
 
     @property
     def average_wait_minutes(self) -> float | None:
         return as_minutes(self.average_wait_seconds)
+
+    @property
+    def wait_p50_minutes(self) -> float | None:
+        return as_minutes(self.day.wait_p50_seconds) if self.day else None
+
+    @property
+    def wait_p90_minutes(self) -> float | None:
+        return as_minutes(self.day.wait_p90_seconds) if self.day else None
+
+    @property
+    def service_p50_minutes(self) -> float | None:
+        return as_minutes(self.day.service_p50_seconds) if self.day else None
+
+    @property
+    def service_p90_minutes(self) -> float | None:
+        return as_minutes(self.day.service_p90_seconds) if self.day else None
 
     @property
     def longest_wait_minutes(self) -> float | None:
@@ -150,6 +178,37 @@ class HistoryEvent:
     reason: str | None
     advisor_id: int | None
     details: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class HistoryMessage:
+    """One customer message of the ticket and how its delivery went."""
+
+    type: str
+    channel: str
+    state: str
+    attempts: int
+    last_error: str | None
+    scheduled_at: datetime
+    sent_at: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TicketMatch:
+    """A ticket found by its number within a branch's business day."""
+
+    reference: uuid.UUID
+    number: str
+    queue: str
+    status: str
+    business_day: date
+    arrived_at: datetime
+    called_at: datetime | None
+    service_started_at: datetime | None
+    completed_at: datetime | None
+    advisor_id: int | None
+    desk: int | None
 
 
 _BRANCH_SQL = "SELECT id, name, time_zone, opens_at, closes_at FROM branch"
@@ -422,3 +481,94 @@ async def ticket_history(
         )
         for e in events
     ]
+
+
+async def ticket_messages(conn: AsyncConnection, reference: uuid.UUID) -> list[HistoryMessage]:
+    """The ticket's customer messages with their delivery state, oldest first."""
+    rows = (
+        await conn.execute(
+            text(
+                "SELECT type, channel, state, attempts, last_error, scheduled_at, sent_at,"
+                " created_at FROM mensaje WHERE ticket_reference = :r ORDER BY created_at, id"
+            ),
+            {"r": reference},
+        )
+    ).all()
+    return [
+        HistoryMessage(
+            r.type,
+            r.channel,
+            r.state,
+            int(r.attempts),
+            r.last_error,
+            r.scheduled_at,
+            r.sent_at,
+            r.created_at,
+        )
+        for r in rows
+    ]
+
+
+async def tickets_by_number(
+    conn: AsyncConnection, branch_id: int, number: str, day: date
+) -> list[TicketMatch]:
+    """The branch's tickets of `day` numbered `number` (numbers restart each day)."""
+    rows = (
+        await conn.execute(
+            text(
+                "SELECT reference, number, queue, status, business_day, arrived_at, called_at,"
+                " service_started_at, completed_at, advisor_id, desk FROM ticket"
+                " WHERE branch_id = :b AND business_day = :day AND number = :n"
+                " ORDER BY arrived_at, reference"
+            ),
+            {"b": branch_id, "day": day, "n": number},
+        )
+    ).all()
+    return [
+        TicketMatch(
+            r.reference,
+            r.number,
+            r.queue,
+            r.status,
+            r.business_day,
+            r.arrived_at,
+            r.called_at,
+            r.service_started_at,
+            r.completed_at,
+            r.advisor_id,
+            r.desk,
+        )
+        for r in rows
+    ]
+
+
+def _seconds(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+async def day_percentiles(
+    conn: AsyncConnection, branch_id: int, day: date
+) -> dict[str, DayPercentiles]:
+    """Per queue, today's wait (arrival to call) and service (start to completion)
+    percentiles; queues with nothing measured yet are absent."""
+    rows = (
+        await conn.execute(
+            text(
+                "SELECT queue,"
+                " percentile_cont(0.5) WITHIN GROUP (ORDER BY w) AS w50,"
+                " percentile_cont(0.9) WITHIN GROUP (ORDER BY w) AS w90,"
+                " percentile_cont(0.5) WITHIN GROUP (ORDER BY s) AS s50,"
+                " percentile_cont(0.9) WITHIN GROUP (ORDER BY s) AS s90"
+                " FROM (SELECT queue, extract(epoch FROM called_at - arrived_at) AS w,"
+                " CASE WHEN status = :completed THEN"
+                " extract(epoch FROM completed_at - service_started_at) END AS s"
+                " FROM ticket WHERE branch_id = :b AND business_day = :day"
+                " AND called_at IS NOT NULL) m GROUP BY queue"
+            ),
+            {"b": branch_id, "day": day, "completed": TicketStatus.COMPLETED.value},
+        )
+    ).all()
+    return {
+        r.queue: DayPercentiles(_seconds(r.w50), _seconds(r.w90), _seconds(r.s50), _seconds(r.s90))
+        for r in rows
+    }

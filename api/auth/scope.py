@@ -29,6 +29,7 @@ from api.errors import ApiError
 __all__ = [
     "AdvisorSupervisorDep",
     "BranchAdminDep",
+    "BranchStaffDep",
     "BranchSupervisorDep",
     "TicketAdvisorDep",
     "TicketStaffDep",
@@ -101,6 +102,11 @@ async def _branch_supervisor(branch: str, who: SupervisorDep, res: ResourcesDep)
     return who
 
 
+async def _branch_staff(branch: str, who: StaffDep, res: ResourcesDep) -> Principal:
+    await require_branch_name(res.engine, who, branch)
+    return who
+
+
 async def _branch_admin(
     branch: str,
     who: Annotated[Principal, Depends(require_roles("supervisor", "operator"))],
@@ -130,6 +136,8 @@ TicketStaffDep = Annotated[Principal, Depends(_ticket_staff)]
 TicketAdvisorDep = Annotated[Principal, Depends(_ticket_advisor)]
 #: A supervisor of the `{branch}` branch.
 BranchSupervisorDep = Annotated[Principal, Depends(_branch_supervisor)]
+#: Any staff role of the `{branch}` branch (its advisors, its supervisors, operators).
+BranchStaffDep = Annotated[Principal, Depends(_branch_staff)]
 #: A supervisor of the branch named in the path, or an operator.
 BranchAdminDep = Annotated[Principal, Depends(_branch_admin)]
 #: A supervisor of the `{advisor_id}` advisor's branch.

@@ -8,7 +8,7 @@ from api.auth.deps import AdvisorDep, Principal
 from api.deps import ResourcesDep
 from api.error_docs import errors
 from api.errors import ApiError
-from api.schemas.advisors import DeskView, StatusChange
+from api.schemas.advisors import AfterTicketChange, DeskView, StatusChange
 from api.services import advisor_desk as service
 
 router = APIRouter(prefix="/api/advisors/me", tags=["advisor desk"], responses=errors(404, 409))
@@ -35,3 +35,18 @@ async def set_status(body: StatusChange, who: AdvisorDep, res: ResourcesDep) -> 
 async def call_next(who: AdvisorDep, res: ResourcesDep) -> DeskView:
     """Take the next ticket by the branch's rule; 409 while another is in hand."""
     return await service.call_next(res, _advisor_id(who))
+
+
+@router.put("/after-ticket", response_model=DeskView, response_model_by_alias=True)
+async def pause_after_ticket(
+    body: AfterTicketChange, who: AdvisorDep, res: ResourcesDep
+) -> DeskView:
+    """ "Pause after this ticket": BREAK or OFFLINE when the ticket in hand is completed,
+    marked no-show or transferred, instead of being called next; at once with none."""
+    return await service.set_after_ticket(res, _advisor_id(who), body.status.value)
+
+
+@router.delete("/after-ticket", response_model=DeskView, response_model_by_alias=True)
+async def cancel_pause_after_ticket(who: AdvisorDep, res: ResourcesDep) -> DeskView:
+    """Keep working after the ticket in hand (cancels a pending pause)."""
+    return await service.set_after_ticket(res, _advisor_id(who), None)

@@ -5,10 +5,12 @@ and any ticket's audit trail. Read-only; the branch is addressed by its name.
 from __future__ import annotations
 
 import uuid
+from datetime import date
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
-from api.auth.scope import BranchSupervisorDep, TicketStaffDep
+from api.auth.scope import BranchStaffDep, BranchSupervisorDep, TicketStaffDep
 from api.deps import ResourcesDep
 from api.pagination import PageDep
 from api.schemas.supervision import (
@@ -17,6 +19,7 @@ from api.schemas.supervision import (
     DashboardOut,
     HistoryOut,
     QueueStatsOut,
+    TicketSearchOut,
 )
 from api.services import supervision as service
 
@@ -64,3 +67,17 @@ async def history(
     """The ticket and the transitions it went through, oldest first (paged)."""
     found = HistoryOut.model_validate(await service.history(res, reference))
     return found.model_copy(update={"events": page.slice(found.events)})
+
+
+@router.get("/api/branches/{branch}/tickets", response_model=TicketSearchOut)
+async def find_tickets(
+    branch: str,
+    who: BranchStaffDep,
+    res: ResourcesDep,
+    number: Annotated[
+        str, Query(min_length=1, max_length=12, description="as typed: C06, c6, C-06")
+    ],
+    day: Annotated[date | None, Query(description="business day; the branch's today")] = None,
+) -> TicketSearchOut:
+    """A ticket by its number within the branch and business day (staff of the branch)."""
+    return TicketSearchOut.model_validate(await service.find_tickets(res, branch, number, day))

@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from api.schemas.common import CamelModel
 from domain.alerts import AlertKind, Severity
-from domain.states import AdvisorStatus, TicketStatus
+from domain.states import AdvisorStatus, MessageState, TicketStatus
 
 
 class QueueLineOut(CamelModel):
@@ -21,6 +21,10 @@ class QueueLineOut(CamelModel):
     serving_advisors: int
     average_service_minutes: float
     service_samples: int
+    wait_p50_minutes: float | None = None
+    wait_p90_minutes: float | None = None
+    service_p50_minutes: float | None = None
+    service_p90_minutes: float | None = None
 
 
 class TotalsOut(CamelModel):
@@ -101,6 +105,7 @@ class AdvisorDayOut(CamelModel):
     idle_since: datetime | None
     current_ticket_number: str | None
     current_ticket_status: TicketStatus | None
+    pending_status: AdvisorStatus | None = None
     served_today: int
     average_service_minutes_today: float | None
 
@@ -151,6 +156,41 @@ class HistoryEventOut(CamelModel):
     details: dict[str, object] | None
 
 
+class HistoryMessageOut(CamelModel):
+    """A customer message: PENDING until delivered (SENT) or given up on (FAILED)."""
+
+    type: str
+    channel: str
+    state: MessageState
+    attempts: int
+    last_error: str | None
+    scheduled_at: datetime
+    sent_at: datetime | None
+    created_at: datetime
+
+
 class HistoryOut(CamelModel):
     ticket: HistoryTicketOut
     events: list[HistoryEventOut]
+    messages: list[HistoryMessageOut]
+
+
+class TicketMatchOut(CamelModel):
+    reference: uuid.UUID
+    number: str
+    queue: str
+    status: TicketStatus
+    business_day: date
+    arrived_at: datetime
+    called_at: datetime | None
+    service_started_at: datetime | None
+    completed_at: datetime | None
+    advisor_id: int | None
+    desk: int | None
+
+
+class TicketSearchOut(CamelModel):
+    branch_office: str
+    business_day: date
+    number: str
+    matches: list[TicketMatchOut]

@@ -6,22 +6,44 @@ from datetime import UTC, datetime
 
 from api.errors import ApiError
 from api.resources import Resources
-from api.schemas.advisors import DeskView
+from api.schemas.advisors import DeskView, QueueWaitingOut, RecallableOut
 from api.schemas.tickets import TicketResponse
 from api.services.lifecycle import current
 from assignment import claims, dispatcher
+from db import advisors as advisor_store
+from domain.numbering import business_day
 from domain.states import AdvisorStatus
 
 
 async def _view(res: Resources, advisor: claims.Advisor, message: str | None = None) -> DeskView:
     ticket = await current(res, advisor.current_ticket) if advisor.current_ticket else None
+    mine = set(advisor.queues)
+    async with res.engine.connect() as conn:
+        branch_name, time_zone = await advisor_store.branch_of(conn, advisor.branch_id)
+        waiting = await advisor_store.branch_waiting(conn, advisor.branch_id)
+        day = business_day(datetime.now(UTC), time_zone)
+        no_show = await advisor_store.recallable_no_show(conn, advisor.id, day)
     return DeskView(
         advisor_id=advisor.id,
         name=advisor.name,
         desk=advisor.desk,
+        branch_office=branch_name,
         queues=list(advisor.queues),
         status=advisor.status,
+        pending_status=advisor.pending_status,
         ticket=TicketResponse.of(ticket) if ticket else None,
+        waiting=[
+            QueueWaitingOut(queue=w.queue, waiting=w.waiting, served_by_me=w.queue in mine)
+            for w in waiting
+        ],
+        recallable=None
+        if no_show is None
+        else RecallableOut(
+            reference=no_show.reference,
+            number=no_show.number,
+            queue=no_show.queue,
+            no_show_at=no_show.no_show_at,
+        ),
         message=message,
     )
 
@@ -45,6 +67,9 @@ async def set_status(res: Resources, advisor_id: int, status: str) -> DeskView:
         raise ApiError(
             409, "finish the ticket in hand first", extra={"advisorStatus": advisor.status}
         )
+    if advisor.current_ticket is not None and advisor.pending_status is not None:
+        # AVAILABLE with a ticket in hand: keep working after it (the pause is cancelled).
+        advisor = await claims.set_after_ticket(res.engine, advisor_id, None, datetime.now(UTC))
     advisor = await claims.set_status(res.engine, advisor_id, status, datetime.now(UTC))
     if status == AdvisorStatus.AVAILABLE and advisor.current_ticket is None:
         client = await res.temporal.get()
@@ -78,4 +103,15 @@ async def call_next(res: Resources, advisor_id: int) -> DeskView:
             res.engine, advisor_id, AdvisorStatus.AVAILABLE, datetime.now(UTC)
         )
         return await _view(res, advisor, "No hay turnos en espera en sus colas")
+    return await _view(res, advisor)
+
+
+async def set_after_ticket(res: Resources, advisor_id: int, status: str | None) -> DeskView:
+    """Pause (BREAK or OFFLINE) once the ticket in hand ends instead of being called next;
+    with nothing in hand, at once. None cancels a pending request."""
+    await _load(res, advisor_id)
+    try:
+        advisor = await claims.set_after_ticket(res.engine, advisor_id, status, datetime.now(UTC))
+    except claims.AdvisorNotFound:
+        raise ApiError(404, "advisor not found or inactive") from None
     return await _view(res, advisor)

@@ -8,8 +8,9 @@ are Spanish (Chile) because supervisors read them as they are.
 from __future__ import annotations
 
 import math
+import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -22,7 +23,7 @@ from db.supervision import as_minutes
 from domain.alerts import AdvisorSnapshot, Alert, QueueSnapshot, evaluate_alerts
 from domain.alerts import within_opening_hours as branch_open
 from domain.estimate import estimate_wait
-from domain.numbering import business_day
+from domain.numbering import business_day, format_ticket_number
 from domain.queues import parse_queue
 from domain.states import SERVING_ADVISOR_STATUSES, AdvisorStatus
 
@@ -124,6 +125,15 @@ class AlertReport:
 class History:
     ticket: store.HistoryTicket
     events: list[store.HistoryEvent]
+    messages: list[store.HistoryMessage] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TicketSearch:
+    branch_office: str
+    business_day: date
+    number: str
+    matches: list[store.TicketMatch]
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -168,7 +178,9 @@ async def dashboard(res: Resources, name: str) -> Dashboard:
         branch = await branch_settings(conn, name)
         day = _today(branch, now)
         figures = await store.queue_figures(conn, branch.id, day, now)
+        percentiles = await store.day_percentiles(conn, branch.id, day)
         people = await advisor_store.branch_day(conn, branch.id, day)
+    figures = [replace(f, day=percentiles.get(f.queue)) for f in figures]
     by_status = dict.fromkeys(ADVISOR_STATUSES, 0)
     for person in people:
         by_status[person.status] = by_status.get(person.status, 0) + 1
@@ -285,8 +297,33 @@ async def alerts(res: Resources, name: str) -> AlertReport:
 
 
 async def history(res: Resources, reference: uuid.UUID) -> History:
+    """The ticket, its transitions and its customer messages with their delivery state."""
     async with res.engine.connect() as conn:
         found = await store.ticket_history(conn, reference)
+        messages = await store.ticket_messages(conn, reference) if found else []
     if found is None:
         raise ApiError(404, f"Turno no encontrado: {reference}")
-    return History(*found)
+    return History(*found, messages=messages)
+
+
+_TYPED_NUMBER = re.compile(r"([A-Z]{1,3})[\s-]*0*([0-9]{1,6})")
+
+
+def typed_number(raw: str) -> str:
+    """A ticket number as staff type it (``c6``, ``C-06``) in its canonical form (``C06``)."""
+    match = _TYPED_NUMBER.fullmatch(raw.strip().upper())
+    if match is None or int(match[2]) < 1:
+        raise ApiError(422, "Número de turno inválido (ej.: C06)", field="number")
+    return format_ticket_number(match[1], int(match[2]))
+
+
+async def find_tickets(
+    res: Resources, name: str, number: str, day: date | None = None
+) -> TicketSearch:
+    """The branch's tickets numbered `number` on `day` (the branch's today by default)."""
+    canonical = typed_number(number)
+    async with res.engine.connect() as conn:
+        branch = await branch_settings(conn, name)
+        when = day or _today(branch, datetime.now(UTC))
+        matches = await store.tickets_by_number(conn, branch.id, canonical, when)
+    return TicketSearch(branch.name, when, canonical, matches)

@@ -22,6 +22,8 @@ def status_in(values: Iterable[str]) -> str:
 ACTIVE_TICKET = status_in(s for s in TicketStatus if s in ACTIVE_STATUSES)
 #: Every advisor status: the check constraint on `advisor.status`.
 ADVISOR_STATUS = status_in(AdvisorStatus)
+#: What an advisor may ask for after the ticket in hand: `advisor.pending_status`.
+ADVISOR_PENDING_STATUS = "pending_status IN ('BREAK','OFFLINE')"
 
 
 def server_default(value: Any) -> dict[str, Any]:

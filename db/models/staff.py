@@ -9,7 +9,14 @@ from sqlalchemy import CheckConstraint, Index, String, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, SQLModel
 
-from db.models.columns import ADVISOR_STATUS, TS, created_now, server_default, sql
+from db.models.columns import (
+    ADVISOR_PENDING_STATUS,
+    ADVISOR_STATUS,
+    TS,
+    created_now,
+    server_default,
+    sql,
+)
 
 
 class Advisor(SQLModel, table=True):
@@ -19,6 +26,7 @@ class Advisor(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("desk > 0", name="ck_advisor_desk_positive"),
         CheckConstraint(ADVISOR_STATUS, name="ck_advisor_status"),
+        CheckConstraint(ADVISOR_PENDING_STATUS, name="ck_advisor_pending_status"),
         Index("ux_advisor_email", sql("lower(email)"), unique=True),
         Index("ux_advisor_desk", "branch_id", "desk", unique=True, postgresql_where=sql("active")),
         # No ticket is ever held by two advisors.
@@ -42,6 +50,8 @@ class Advisor(SQLModel, table=True):
     status_since: datetime = Field(sa_type=TS, sa_column_kwargs=created_now())
     # The one ticket this advisor holds (reserved, called or in service).
     current_ticket: uuid.UUID | None = None
+    # BREAK or OFFLINE, taken instead of the next call once the ticket in hand is finished.
+    pending_status: str | None = Field(default=None, max_length=16)
     idle_since: datetime | None = Field(default=None, sa_type=TS)
     active: bool = Field(default=True, sa_column_kwargs=server_default(true()))
     created_at: datetime = Field(sa_type=TS, sa_column_kwargs=created_now())

@@ -1,0 +1,1 @@
+"""The staff JSON API the advisor console and the supervisor page use."""
