@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.security.sse import Feed, open_feed
+from tests.support.branches import add_branch
 from tests.support.data import branch_name, ticket_body
 from tests.support.stack import Stack
 from tests.support.staff import add_advisor, add_user
@@ -50,7 +51,7 @@ async def test_staff_feed_needs_a_staff_token_of_the_branch(
 async def test_display_feed_shows_numbers_desks_and_waiting_counts(
     api: httpx.AsyncClient, db: AsyncEngine
 ) -> None:
-    branch = branch_name()
+    branch = await add_branch(api)
     first = (await api.post("/api/tickets", json=ticket_body(branch))).json()
     async with open_feed(api, f"/api/branches/{branch}/display/events") as feed:
         assert feed.response.status_code == 200, feed.text
@@ -96,7 +97,7 @@ async def test_streams_are_limited_per_client_and_released_on_disconnect(
     stack: Stack, api: httpx.AsyncClient, db: AsyncEngine
 ) -> None:
     """Default SSE_MAX_PER_CLIENT is 5: the sixth stream of one address is a 429."""
-    branch = branch_name()
+    branch = await add_branch(api)
     supervisor = await add_user(db, api, "supervisor")
     display = f"/api/branches/{branch}/display/events"
     staff = f"/api/branches/{branch}/events"

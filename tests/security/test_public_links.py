@@ -13,7 +13,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from domain.contracts import LINK_CHAT_SIGNAL, LinkChat, ticket_workflow_id
 from tests.notifications.helpers import Phone, create_ticket
-from tests.support.data import branch_name, chat_id, ticket_body
+from tests.support.branches import add_branch
+from tests.support.data import chat_id, ticket_body
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -37,7 +38,7 @@ async def test_an_idempotency_key_gives_a_stable_reference_nobody_can_compute(
     api: httpx.AsyncClient,
 ) -> None:
     key = f"kiosk-{uuid.uuid4()}"
-    body = ticket_body(branch_name())
+    body = ticket_body(await add_branch(api))
     first = await api.post("/api/tickets", json=body, headers={"Idempotency-Key": key})
     again = await api.post("/api/tickets", json=body, headers={"Idempotency-Key": key})
     assert first.status_code == 201 and again.status_code == 201, first.text
@@ -49,7 +50,7 @@ async def test_an_idempotency_key_gives_a_stable_reference_nobody_can_compute(
 
     other = await api.post(
         "/api/tickets",
-        json=ticket_body(branch_name()),
+        json=ticket_body(await add_branch(api)),
         headers={"Idempotency-Key": f"kiosk-{uuid.uuid4()}"},
     )
     assert uuid.UUID(other.json()["reference"]) != reference
