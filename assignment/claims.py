@@ -1,4 +1,8 @@
-"""Reservations in PostgreSQL: which advisor holds which ticket."""
+"""Reservations in PostgreSQL: which advisor holds which ticket.
+
+Long because every compare-and-set on the ticket and advisor rows (claim, release, status,
+pending pause) must be read together to see that no ticket is held twice.
+"""
 
 from __future__ import annotations
 

@@ -4,6 +4,9 @@ Uniqueness (email everywhere, desk among the active advisors of a branch) is
 enforced by the schema's unique indexes; the checks here only exist to name
 the offending field before the insert, and `conflicting_field` maps a lost
 race on those indexes back to the same field.
+
+Long because the advisor writes and the day-at-the-desk reads share the uniqueness
+helpers at the top.
 """
 
 from __future__ import annotations

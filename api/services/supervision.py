@@ -3,6 +3,9 @@ Managing it (opening hours, queue settings, advisors) is in `api.services.manage
 
 Reads go straight to the read model; nothing here talks to Temporal. Messages
 are Spanish (Chile) because supervisors read them as they are.
+
+Long because each supervisor view assembles several read-model figures; they share the
+branch lookup and business-day helpers.
 """
 
 from __future__ import annotations
