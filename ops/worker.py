@@ -24,6 +24,7 @@ from ops.contracts import ops_task_queue
 from ops.schedules import register_schedules
 from ops.workflows.backup import BackupWorkflow
 from ops.workflows.deploy import DEPLOY_WORKFLOWS
+from ops.workflows.exclusive import ExclusiveOperation
 from ops.workflows.maintenance import MaintenanceWorkflow
 from ops.workflows.restore import RestoreWorkflow
 from settings import Settings
@@ -55,7 +56,13 @@ def build_ops_worker(
     return Worker(
         client,
         task_queue=ops_task_queue(settings),
-        workflows=[BackupWorkflow, RestoreWorkflow, MaintenanceWorkflow, *DEPLOY_WORKFLOWS],
+        workflows=[
+            BackupWorkflow,
+            RestoreWorkflow,
+            MaintenanceWorkflow,
+            ExclusiveOperation,
+            *DEPLOY_WORKFLOWS,
+        ],
         activities=[
             backup.dump,
             backup.verify,
