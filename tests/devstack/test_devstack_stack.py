@@ -134,4 +134,4 @@ def test_stack_specs_start_temporal_first_from_settings():
     assert specs[0].ready_port == 17233
     assert "--ui-port" in specs[0].argv and "18233" in specs[0].argv
     assert specs[0].argv[specs[0].argv.index("--db-filename") + 1].endswith("var/temporal/dev.db")
-    assert [s.name for s in specs][-3:] == ["api", "worker", "bridge"]
+    assert [s.name for s in specs][-4:] == ["api", "worker", "ops-worker", "bridge"]
