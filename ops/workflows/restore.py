@@ -104,8 +104,9 @@ class RestoreWorkflow:
             # A cancelled step was waited for (WAIT_CANCELLATION_COMPLETED): psql is no
             # longer running and its transaction is rolled back. Say so, then re-raise.
             summary = (
-                f"restore of {picked.file_name} cancelled after {steps[-1].name}: the"
-                " restore transaction was rolled back; check the data before reopening"
+                f"restore of {picked.file_name} cancelled (last finished step:"
+                f" {steps[-1].name}); a restore in progress was stopped and its transaction"
+                " rolled back; check the data (ticketero report) before relying on it"
             )
             raise
         finally:
