@@ -123,6 +123,10 @@ class Settings(BaseSettings):
     worker_metrics_port: int = 9464
     worker_sdk_metrics_port: int = 9465
     bridge_metrics_port: int = 9466
+    ops_worker_metrics_port: int = 9467
+
+    # --- workers: one graceful period at shutdown, within compose's stop_grace_period ---
+    worker_shutdown_seconds: float = Field(default=15.0, ge=0)
 
     # --- limits (README "Security"); rates use the `limits` notation, e.g. "20/minute" ---
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)

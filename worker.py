@@ -1,4 +1,9 @@
-"""Temporal worker: runs the ticket and notification workflows and their activities."""
+"""Temporal worker: runs the ticket and notification workflows and their activities.
+
+The operations (backup, restore, maintenance, deploy) run in their own process,
+`python -m ops.worker`: a dump or a VACUUM never competes with tickets for slots,
+connections or CPU, and each process stops within its own one graceful period.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +23,6 @@ from activities.tickets import TicketActivities
 from db.engine import make_engine
 from observability.logs import setup_logging
 from observability.metrics_server import serve_metrics
-from ops.worker import start_ops_worker
 from settings import Settings, get_settings
 from workflows.client import connect_temporal, metrics_runtime
 from workflows.notification import NotificationWorkflow
@@ -32,6 +36,12 @@ log = logging.getLogger("ticketero.worker")
 SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_all_modules()
 )
+
+
+def activity_slots(settings: Settings) -> int:
+    """Activities at once (and local activities at once): no more than the pool has
+    connections (DB_POOL_SIZE + DB_MAX_OVERFLOW), not the SDK's default 100 feeding 20."""
+    return max(1, settings.db_pool_size + settings.db_max_overflow)
 
 
 def build_worker(client: Client, settings: Settings, publisher: Publisher) -> Worker:
@@ -51,7 +61,9 @@ def build_worker(client: Client, settings: Settings, publisher: Publisher) -> Wo
             notifications.enqueue_notification,
             notifications.give_up_notification,
         ],
-        graceful_shutdown_timeout=timedelta(seconds=10),
+        max_concurrent_activities=activity_slots(settings),
+        max_concurrent_local_activities=activity_slots(settings),
+        graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
         workflow_runner=SANDBOX,
     )
 
@@ -66,16 +78,17 @@ async def main() -> None:
     )
     serve_metrics(settings.worker_metrics_port)
     client = await connect_temporal(settings, metrics_runtime(settings.worker_sdk_metrics_port))
-    await ensure_search_attributes(client, settings.temporal_namespace)
+    added = await ensure_search_attributes(client, settings.temporal_namespace)
+    if added:
+        log.info("search attributes registered: %s", ", ".join(added))
     publisher = Publisher(settings.rabbitmq_url.get_secret_value(), settings.rabbitmq_exchange)
     worker = build_worker(client, settings, publisher)
-    ops_worker = await start_ops_worker(client, settings)  # schedules registered here
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     log.info("worker polling task queue %s", settings.temporal_task_queue)
-    async with worker, ops_worker:
+    async with worker:
         await stop.wait()
         log.info("worker stopping: finishing in-flight tasks")
     await publisher.close()

@@ -74,6 +74,7 @@ class NotificationActivities:
                 ticket_reference=req.ticket_reference,
                 workflow_id=notification_workflow_id(req.ticket_reference, req.kind, req.sequence),
                 ticket_created_at=ticket.created_at,
+                attempt=req.attempt,
             )
         )
         return EnqueuedNotification(message_id=row.id)

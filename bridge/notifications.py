@@ -89,7 +89,7 @@ class NotificationHandler:
             return
         if state in FINAL_MESSAGE_STATES:
             log.info("redelivery of a message already %s", state, extra=_ids(out))
-            report = DeliveryReport(message_id=out.message_id, outcome=state)
+            report = DeliveryReport(message_id=out.message_id, outcome=state, attempt=out.attempt)
             await self._shielded(self._finish(message, out, report))
             return
         if state != MessageState.PENDING:
@@ -124,6 +124,7 @@ class NotificationHandler:
             else DeliveryOutcome.RETRY,
             error=f"{result.reason}: {result.detail}",
             retry_after_seconds=result.retry_after if isinstance(result, RetryLater) else None,
+            attempt=out.attempt,
         )
 
     async def _finish(
@@ -145,6 +146,7 @@ class NotificationHandler:
                 message_id=out.message_id,
                 outcome=DeliveryOutcome.SENT,
                 telegram_message_id=telegram_id,
+                attempt=out.attempt,
             )
         else:
             report = outcome
@@ -166,6 +168,53 @@ class NotificationHandler:
             task.cancel()
         if pending:
             await asyncio.wait(pending, timeout=1.0)
+
+
+class DeadLetterHandler:
+    """A notification RabbitMQ dead-lettered (rejected, expired, over a limit) will never
+    be delivered: mark its row FAILED with the reason and tell its workflow, so the
+    workflow ends FAILED instead of idling to its deadline with the row PENDING."""
+
+    def __init__(self, engine: AsyncEngine, reporter: Reporter) -> None:
+        self._engine = engine
+        self._reporter = reporter
+
+    async def handle(self, message: AbstractIncomingMessage) -> None:
+        try:
+            out = OutboundTelegram.model_validate_json(message.body)
+        except ValidationError:
+            log.info("malformed dead letter left to the dead-letter queue")
+            await message.ack()
+            return
+        error = f"dead-lettered by RabbitMQ ({dead_letter_reason(message)})"
+        marked = await retrying(
+            lambda: messages.give_up(self._engine, out.message_id, out.kind, error)
+        )
+        state = await retrying(lambda: messages.state_of(self._engine, out.message_id))
+        log.warning("notification %s: %s", "FAILED" if marked else state, error, extra=_ids(out))
+        if state == MessageState.FAILED:
+            report = DeliveryReport(
+                message_id=out.message_id,
+                outcome=DeliveryOutcome.FAILED,
+                error=error,
+                attempt=out.attempt,
+            )
+            await self._reporter.report(out.workflow_id, report)
+        await message.ack()
+
+
+def dead_letter_reason(message: AbstractIncomingMessage) -> str:
+    """RabbitMQ's reason (`rejected`, `expired`, `maxlen`, `delivery_limit`) from its headers."""
+    headers = message.headers or {}
+    first = headers.get("x-first-death-reason")
+    if first:
+        return first.decode() if isinstance(first, bytes) else str(first)
+    deaths = headers.get("x-death")
+    if isinstance(deaths, list) and deaths and isinstance(deaths[0], dict):
+        reason = deaths[0].get("reason")
+        if reason:
+            return reason.decode() if isinstance(reason, bytes) else str(reason)
+    return "unknown reason"
 
 
 def _forget(tasks: set[asyncio.Task[None]]) -> Callable[[asyncio.Task[None]], None]:

@@ -24,7 +24,7 @@ from temporalio.client import Client
 from bridge.commands import BotCommands
 from bridge.delivery import Deliverer
 from bridge.limiter import SendLimiter
-from bridge.notifications import NotificationHandler, Reporter
+from bridge.notifications import DeadLetterHandler, NotificationHandler, Reporter
 from bridge.polling import Poller
 from bridge.retry import retrying
 from bridge.updates import UpdateHandler
@@ -33,6 +33,7 @@ from db.chats import count_reply_error
 from messaging.telegram import Failure, Sent, TelegramClient
 from messaging.topology import (
     LEGACY_TELEGRAM_QUEUE,
+    declare_dead_reports,
     declare_exchange,
     declare_telegram_queue,
     declare_updates_queue,
@@ -65,6 +66,7 @@ class Bridge:
         self._telegram = telegram
         self._deliverer = Deliverer(telegram, limiter or SendLimiter())
         self._notifications = NotificationHandler(engine, self._deliverer, Reporter(temporal))
+        self._dead_letters = DeadLetterHandler(engine, Reporter(temporal))
         commands = BotCommands(
             engine=engine,
             temporal=temporal,
@@ -86,6 +88,7 @@ class Bridge:
         exchange = await declare_exchange(channel, self._settings.rabbitmq_exchange)
         queue = await declare_telegram_queue(channel, exchange)
         await self._consume(queue, self._notifications.handle)
+        await self._consume(await declare_dead_reports(channel), self._dead_letters.handle)
         left = await retire_legacy_queue(self._connection, self._settings.rabbitmq_exchange)
         if left:
             log.info("draining %d messages from the legacy queue", left)

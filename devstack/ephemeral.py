@@ -121,6 +121,7 @@ async def start_stack(log_dir: Path, *, time_skipping: bool = False) -> Stack:
         "WORKER_METRICS_PORT": str(free_port()),
         "WORKER_SDK_METRICS_PORT": str(free_port()),
         "BRIDGE_METRICS_PORT": str(free_port()),
+        "OPS_WORKER_METRICS_PORT": str(free_port()),
         "TEMPORAL_METRICS_PORT": str(temporal_metrics_port),
         # Tests create tickets fast from 127.0.0.1; tests/security starts an API of its
         # own with low limits to test them.

@@ -134,7 +134,7 @@ def _loopback(host: str) -> str:
 def app_process_specs(
     settings_env: dict[str, str], api_port: int, python: str
 ) -> list[ProcessSpec]:
-    """Sandbox (when in sandbox mode), API, worker and bridge, in start order.
+    """Sandbox (when in sandbox mode), API, worker, ops worker and bridge, in start order.
 
     `settings_env` (e.g. DATABASE_URL, TEMPORAL_ADDRESS, SANDBOX_PORT) goes into
     every child's environment over ours; `api_port` is also set as API_PORT.
@@ -178,6 +178,9 @@ def app_process_specs(
         )
     )
     specs.append(ProcessSpec(name="worker", argv=[python, "worker.py"], env=dict(env), cwd=cwd))
+    specs.append(
+        ProcessSpec(name="ops-worker", argv=[python, "-m", "ops.worker"], env=dict(env), cwd=cwd)
+    )
     specs.append(ProcessSpec(name="bridge", argv=[python, "-m", "bridge"], env=dict(env), cwd=cwd))
     return specs
 

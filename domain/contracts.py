@@ -135,6 +135,9 @@ class NotificationRequest(BaseModel):
     language: str = "es"
     details: dict[str, str] = Field(default_factory=dict)
     sequence: int = 1
+    #: Which delivery attempt (0-based) enqueues it; the bridge reports it back, so a
+    #: report of an earlier attempt is told apart. None: a workflow from before that.
+    attempt: int | None = None
 
 
 class EnqueuedNotification(BaseModel):
@@ -150,6 +153,8 @@ class DeliveryReport(BaseModel):
     telegram_message_id: int | None = None
     error: str | None = None
     retry_after_seconds: float | None = None
+    #: The attempt of the message reported on (OutboundTelegram.attempt); None: unknown.
+    attempt: int | None = None
 
 
 class NotificationOutcome(BaseModel):

@@ -19,3 +19,5 @@ class OutboundTelegram(BaseModel):
     ticket_reference: uuid.UUID
     workflow_id: str
     ticket_created_at: datetime
+    #: The workflow's delivery attempt that published this copy (None: before attempts).
+    attempt: int | None = None

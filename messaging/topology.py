@@ -24,6 +24,9 @@ UPDATES_QUEUE = "ticketero.telegram.updates"
 UPDATE_ROUTING = "telegram.update"
 DEAD_LETTER_EXCHANGE = "ticketero.dlx"
 DEAD_LETTER_QUEUE = "ticketero.telegram.dead"
+#: A second copy of every dead-lettered notification, consumed by the bridge: it marks
+#: the message FAILED with the reason and reports it (the dead queue stays for operators).
+DEAD_REPORT_QUEUE = "ticketero.telegram.dead.report"
 _DEAD_LETTERED: FieldTable = {"x-dead-letter-exchange": DEAD_LETTER_EXCHANGE}
 
 
@@ -45,6 +48,14 @@ async def declare_dead_letters(channel: AbstractChannel) -> AbstractQueue:
     for key in (TELEGRAM_ROUTING, UPDATE_ROUTING):
         await dead.bind(dlx, routing_key=key)
     return dead
+
+
+async def declare_dead_reports(channel: AbstractChannel) -> AbstractQueue:
+    """The queue of dead-lettered notifications the bridge reports as FAILED."""
+    await declare_dead_letters(channel)
+    queue = await channel.declare_queue(DEAD_REPORT_QUEUE, durable=True)
+    await queue.bind(DEAD_LETTER_EXCHANGE, routing_key=TELEGRAM_ROUTING)
+    return queue
 
 
 async def declare_telegram_queue(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,13 +21,15 @@ from pydantic.alias_generators import to_camel
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.common import WorkflowIDReusePolicy
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from ops.contracts import (
-    DEPLOY_WORKFLOW,
-    ROLLBACK_WORKFLOW,
+    EXCLUSIVE_ID,
+    EXCLUSIVE_WORKFLOW,
+    EXCLUSIVE_WORKFLOWS,
+    ExclusiveRequest,
     OpsReport,
     ops_task_queue,
     ops_workflow_id,
@@ -35,8 +38,8 @@ from settings import Settings
 
 #: Seconds without a worker picking a started run up before `follow` says so.
 NO_WORKER_HINT_SECONDS = 10.0
-#: Deploys and rollbacks change what runs: never two at once.
-EXCLUSIVE = (DEPLOY_WORKFLOW, ROLLBACK_WORKFLOW)
+#: Deploys, rollbacks and restores change what runs or the data: never two at once.
+EXCLUSIVE = EXCLUSIVE_WORKFLOWS
 
 
 class OperationConflict(Exception):
@@ -60,24 +63,46 @@ def temporal_url(settings: Settings, workflow_id: str) -> str:
     return f"{base}/namespaces/{ns}/workflows/{quote(workflow_id, safe='')}"
 
 
-async def _running_exclusive(client: Client) -> str | None:
-    names = ", ".join(f"'{name}'" for name in EXCLUSIVE)
-    query = f"WorkflowType IN ({names}) AND ExecutionStatus = 'Running'"
-    with contextlib.suppress(RPCError):  # visibility without this query: skip the guard
-        async for execution in client.list_workflows(query, limit=1):
-            return execution.id
-    return None
+async def _holder(client: Client) -> str:
+    """The operation that holds the exclusive id now (from the lock's memo)."""
+    with contextlib.suppress(RPCError, KeyError, TypeError):
+        desc = await client.get_workflow_handle(EXCLUSIVE_ID).describe()
+        return str(await desc.memo_value("operation"))
+    return EXCLUSIVE_ID
 
 
 async def start_operation(
     client: Client, settings: Settings, workflow: str, request: BaseModel, kind: str
 ) -> Started:
-    """Start `workflow` (by name) on the ops task queue as `<kind>-<UTC timestamp>`."""
-    if workflow in EXCLUSIVE:
-        running = await _running_exclusive(client)
-        if running is not None:
-            raise OperationConflict(f"{running} is still running; wait for it to finish")
+    """Start `workflow` (by name) on the ops task queue as `<kind>-<UTC timestamp>`.
+
+    Deploy, rollback and restore start under the one fixed id `ops-exclusive` (a lock
+    workflow running the operation as its child): the server refuses a second one
+    while it runs (id conflict policy FAIL), atomically; OperationConflict names it.
+    """
     workflow_id = ops_workflow_id(kind, datetime.now(UTC))
+    if workflow in EXCLUSIVE:
+        try:
+            await client.start_workflow(
+                EXCLUSIVE_WORKFLOW,
+                ExclusiveRequest(
+                    workflow=workflow,
+                    workflow_id=workflow_id,
+                    request=request.model_dump(mode="json"),
+                ),
+                id=EXCLUSIVE_ID,
+                task_queue=ops_task_queue(settings),
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                memo={"operation": workflow_id},
+            )
+        except WorkflowAlreadyStartedError as err:
+            running = await _holder(client)
+            raise OperationConflict(
+                f"{running} is still running; wait for it to finish"
+                " (deploy, rollback and restore run one at a time)"
+            ) from err
+        return Started(workflow_id, temporal_url(settings, workflow_id))
     try:
         await client.start_workflow(
             workflow,
@@ -204,6 +229,14 @@ async def _hint_if_unserved(picked: asyncio.Event, echo: Callable[[str], None], 
     echo(hint)
 
 
+async def _exists(client: Client, workflow_id: str) -> None:
+    """Return once the workflow exists (polled; the server has no event for it)."""
+    for _ in itertools.count():
+        if await live_run(client, workflow_id) is not None:
+            return
+        await asyncio.sleep(0.25)
+
+
 async def follow(
     client: Client, workflow_id: str, echo: Callable[[str], None], task_queue: str = ""
 ) -> LiveRun:
@@ -220,6 +253,8 @@ async def follow(
     )
     watchdog = asyncio.create_task(_hint_if_unserved(picked, echo, hint))
     try:
+        # An exclusive operation exists once the ops-exclusive workflow has started it.
+        await _exists(client, workflow_id)
         async for event in handle.fetch_history_events(wait_new_event=True):
             if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
                 picked.set()

@@ -28,6 +28,12 @@ RESTORE_WORKFLOW = "RestoreWorkflow"
 MAINTENANCE_WORKFLOW = "MaintenanceWorkflow"
 DEPLOY_WORKFLOW = "DeployWorkflow"
 ROLLBACK_WORKFLOW = "RollbackWorkflow"
+#: Holds the one fixed id of the exclusive operations while one of them runs (its child).
+EXCLUSIVE_WORKFLOW = "ExclusiveOperation"
+#: Deploy, rollback and restore change what runs or the data: started under this one id
+#: (id conflict policy FAIL), so a second start fails atomically while one runs.
+EXCLUSIVE_ID = "ops-exclusive"
+EXCLUSIVE_WORKFLOWS = (DEPLOY_WORKFLOW, ROLLBACK_WORKFLOW, RESTORE_WORKFLOW)
 
 #: Schedule ids registered (created or updated) when the worker starts.
 SCHEDULE_BACKUP = "ticketero-backup-daily"
@@ -126,6 +132,14 @@ class OpsReport(BaseModel):
 
 
 # -- workflow inputs --------------------------------------------------------------------
+
+
+class ExclusiveRequest(BaseModel):
+    """What the ExclusiveOperation workflow (id EXCLUSIVE_ID) runs as its child."""
+
+    workflow: str
+    workflow_id: str
+    request: dict[str, Any]
 
 
 class BackupRequest(BaseModel):

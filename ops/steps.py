@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from ops.contracts import (
@@ -51,11 +51,17 @@ class StepOptions:
     retry: RetryPolicy
     heartbeat: timedelta | None = None
     schedule_to_close: timedelta | None = None
+    #: TRY_CANCEL hands the workflow its CancelledError at once, while the activity may
+    #: still run; destructive steps wait until the activity has really stopped.
+    cancellation: workflow.ActivityCancellationType = workflow.ActivityCancellationType.TRY_CANCEL
 
 
+#: Dumps, restores, VACUUM: a cancelled one is waited for (its psql/pg_dump killed and
+#: reaped) before anything else, such as switching maintenance off, may run.
 LONG_STEP = StepOptions(
     start_to_close=timedelta(hours=6),
     heartbeat=HEARTBEAT_TIMEOUT,
+    cancellation=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry=RetryPolicy(
         initial_interval=timedelta(seconds=5),
         maximum_interval=timedelta(minutes=1),
@@ -94,6 +100,7 @@ async def call(activity: str, *args: Any, result_type: type[T], options: StepOpt
         schedule_to_close_timeout=options.schedule_to_close,
         heartbeat_timeout=options.heartbeat,
         retry_policy=options.retry,
+        cancellation_type=options.cancellation,
     )
     return result
 
@@ -117,11 +124,17 @@ async def run_step(
     *args: Any,
     options: StepOptions = SHORT_STEP,
 ) -> Step:
-    """Run one step's activity; a failure (after its retries) becomes a failed Step."""
+    """Run one step's activity; a failure (after its retries) becomes a failed Step.
+
+    A cancellation is not a failure: it is re-raised, so the run stops here (its
+    compensation in `finally` runs once a destructive step has really stopped).
+    """
     started = workflow.now()
     try:
         step = await call(activity, *args, result_type=Step, options=options)
     except ActivityError as err:
+        if is_cancelled_exception(err):
+            raise
         return Step(
             name=name,
             outcome="failed",

@@ -1,18 +1,25 @@
-"""The operations worker: backup, restore and maintenance on their own task queue,
-so a long dump or VACUUM never delays a ticket's workflow task."""
+"""The operations worker: backup, restore, maintenance and deploys on their own task
+queue and in their own process (`python -m ops.worker`; `make run`, the test stack and
+the `ops-worker` compose service start it), so a long dump or VACUUM never delays a
+ticket's workflow task nor shares its slots, connections or shutdown period."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from db.engine import make_engine
+from observability.logs import setup_logging
+from observability.metrics_server import serve_metrics
 from ops.activities.backup import BackupActivities
 from ops.activities.deploy import deploy_activities
 from ops.activities.maintenance import DiskUsageProbe, MaintenanceActivities
@@ -24,16 +31,18 @@ from ops.contracts import ops_task_queue
 from ops.schedules import register_schedules
 from ops.workflows.backup import BackupWorkflow
 from ops.workflows.deploy import DEPLOY_WORKFLOWS
+from ops.workflows.exclusive import ExclusiveOperation
 from ops.workflows.maintenance import MaintenanceWorkflow
 from ops.workflows.restore import RestoreWorkflow
-from settings import Settings
+from settings import Settings, get_settings
 
 log = logging.getLogger("ticketero.ops.worker")
 # Same reasoning as worker.py: our workflow modules are import-side-effect free.
 SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_all_modules()
 )
-#: Dumps, restores and VACUUM are heavy: a few at a time per worker is plenty.
+#: Dumps, restores and VACUUM are heavy: a few at a time per worker is plenty; the
+#: pool has as many connections (the tools themselves connect on their own).
 MAX_CONCURRENT_ACTIVITIES = 4
 
 
@@ -45,7 +54,7 @@ def build_ops_worker(
     disk_usage: DiskUsageProbe | None = None,
 ) -> Worker:
     """The Worker for `<temporal_task_queue>-ops` (`engine`/`disk_usage`: test seams)."""
-    engine = engine or make_engine(settings, pool_size=2)
+    engine = engine or make_engine(settings, pool_size=MAX_CONCURRENT_ACTIVITIES)
     backup = BackupActivities(engine, settings)
     restore = RestoreActivities(engine, settings)
     checks = MaintenanceActivities(settings, disk_usage=disk_usage)
@@ -55,7 +64,13 @@ def build_ops_worker(
     return Worker(
         client,
         task_queue=ops_task_queue(settings),
-        workflows=[BackupWorkflow, RestoreWorkflow, MaintenanceWorkflow, *DEPLOY_WORKFLOWS],
+        workflows=[
+            BackupWorkflow,
+            RestoreWorkflow,
+            MaintenanceWorkflow,
+            ExclusiveOperation,
+            *DEPLOY_WORKFLOWS,
+        ],
         activities=[
             backup.dump,
             backup.verify,
@@ -82,16 +97,45 @@ def build_ops_worker(
             *deploy_activities(settings),
         ],
         max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES,
-        graceful_shutdown_timeout=timedelta(seconds=10),
+        graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
         workflow_runner=SANDBOX,
     )
 
 
 async def start_ops_worker(client: Client, settings: Settings) -> Worker:
     """Register the schedules (a server without Schedules, like the time-skipping test
-    server, only logs a warning) and build the ops worker, for worker.py."""
+    server, only logs a warning) and build the ops worker."""
     try:
         await register_schedules(client, settings)
     except RPCError as err:
         log.warning("operations schedules not registered: %s", err)
     return build_ops_worker(client, settings)
+
+
+async def main() -> None:
+    settings = get_settings()
+    setup_logging(
+        "ops-worker",
+        settings.log_level,
+        settings.log_format,
+        settings.log_dir if settings.log_to_file else None,
+    )
+    serve_metrics(settings.ops_worker_metrics_port)
+    client = await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+    )
+    worker = await start_ops_worker(client, settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("ops worker polling task queue %s", ops_task_queue(settings))
+    async with worker:
+        await stop.wait()
+        log.info("ops worker stopping: finishing in-flight tasks")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

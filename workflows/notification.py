@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from temporalio import workflow
@@ -30,18 +31,33 @@ ACTIVITY_RETRY = RetryPolicy(
 )
 
 
+#: Behind this patch (histories recorded before it replay the old way):
+#: each enqueue carries its attempt number and a report of another attempt is ignored;
+#: a message never reported on by the deadline is marked FAILED (give-up) instead of
+#: being left PENDING.
+PATCH_REPORT_ATTEMPTS = "notification-report-attempts"
+
+
 @workflow.defn(name=NOTIFICATION_WORKFLOW)
 class NotificationWorkflow:
     def __init__(self) -> None:
         self._report: DeliveryReport | None = None
+        #: The attempt whose report is awaited (None: unpatched run, any report is taken).
+        self._attempt: int | None = None
 
     @workflow.run
     async def run(self, req: NotificationRequest) -> NotificationOutcome:
         attempt = 0
+        tagged = workflow.patched(PATCH_REPORT_ATTEMPTS)
         while True:
+            request = req
+            if tagged:
+                # A report still held from an earlier attempt is stale by now.
+                self._attempt, self._report = attempt, None
+                request = req.model_copy(update={"attempt": attempt})
             enqueued = await workflow.execute_activity(
                 ENQUEUE_NOTIFICATION,
-                req,
+                request,
                 result_type=EnqueuedNotification,
                 start_to_close_timeout=timedelta(seconds=30),
                 schedule_to_close_timeout=timedelta(hours=1),
@@ -56,8 +72,19 @@ class NotificationWorkflow:
                     lambda: self._report is not None, timeout=REPORT_DEADLINE
                 )
             except TimeoutError:
+                if not tagged:
+                    return NotificationOutcome(
+                        message_id=enqueued.message_id, state=MessageState.PENDING
+                    )
+                # Dead-lettered unseen, or the bridge away for a day: never delivered.
+                await self._give_up(
+                    req,
+                    enqueued.message_id,
+                    f"no delivery report within {REPORT_DEADLINE.total_seconds() / 3600:g} h"
+                    " (dead-lettered, expired or the bridge away)",
+                )
                 return NotificationOutcome(
-                    message_id=enqueued.message_id, state=MessageState.PENDING
+                    message_id=enqueued.message_id, state=MessageState.FAILED
                 )
             report = self._report
             assert report is not None
@@ -65,24 +92,37 @@ class NotificationWorkflow:
             if report.outcome != DeliveryOutcome.RETRY:
                 return NotificationOutcome(message_id=report.message_id, state=report.outcome)
             if attempt >= len(RETRY_DELAYS):
-                await workflow.execute_activity(
-                    GIVE_UP_NOTIFICATION,
-                    GiveUpRequest(
-                        message_id=report.message_id,
-                        kind=req.kind,
-                        error=report.error or "retries exhausted",
-                    ),
-                    result_type=bool,
-                    start_to_close_timeout=timedelta(seconds=30),
-                    retry_policy=ACTIVITY_RETRY,
-                )
+                await self._give_up(req, report.message_id, report.error or "retries exhausted")
                 return NotificationOutcome(message_id=report.message_id, state=MessageState.FAILED)
             delay = RETRY_DELAYS[attempt]
             if report.retry_after_seconds and report.retry_after_seconds > delay.total_seconds():
                 delay = timedelta(seconds=report.retry_after_seconds)
             attempt += 1
+            if tagged:
+                self._attempt = attempt  # reports arriving during the sleep are stale
             await workflow.sleep(delay)
+
+    @staticmethod
+    async def _give_up(req: NotificationRequest, message_id: uuid.UUID, error: str) -> None:
+        await workflow.execute_activity(
+            GIVE_UP_NOTIFICATION,
+            GiveUpRequest(message_id=message_id, kind=req.kind, error=error),
+            result_type=bool,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=ACTIVITY_RETRY,
+        )
 
     @workflow.signal(name=REPORT_DELIVERY_SIGNAL)
     def report_delivery(self, report: DeliveryReport) -> None:
+        if (
+            self._attempt is not None
+            and report.attempt is not None
+            and report.attempt != self._attempt
+        ):
+            workflow.logger.info(
+                "ignoring a report of attempt %s while on attempt %s",
+                report.attempt,
+                self._attempt,
+            )
+            return
         self._report = report

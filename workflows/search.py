@@ -1,7 +1,10 @@
 """Search attributes that let operators filter tickets in the Temporal UI."""
 
 from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.service import RPCError, RPCStatusCode
@@ -14,13 +17,31 @@ TICKET_NUMBER = SearchAttributeKey.for_keyword("TicketNumber")
 ALL = (TICKET_STATUS, BRANCH_OFFICE, QUEUE_NAME, TICKET_NUMBER)
 
 
-async def ensure_search_attributes(client: Client, namespace: str) -> None:
-    """Register our search attributes (a production cluster does not have them yet)."""
-    wanted = {key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for key in ALL}
+async def ensure_search_attributes(client: Client, namespace: str) -> list[str]:
+    """Register those of our search attributes the namespace lacks; returns their names.
+
+    Reads the namespace's attributes first (a cheap read), so a worker start adds them
+    once, on a fresh cluster, instead of calling the operator service's add at every start.
+    """
+    try:
+        listed = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=namespace)
+        )
+        have = set(listed.custom_attributes) | set(listed.system_attributes)
+    except RPCError as err:
+        if err.status != RPCStatusCode.UNIMPLEMENTED:  # the time-skipping test server
+            raise
+        have = set()
+    missing = {
+        key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for key in ALL if key.name not in have
+    }
+    if not missing:
+        return []
     try:
         await client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(search_attributes=wanted, namespace=namespace)
+            AddSearchAttributesRequest(search_attributes=missing, namespace=namespace)
         )
     except RPCError as err:
-        if err.status != RPCStatusCode.ALREADY_EXISTS:
+        if err.status != RPCStatusCode.ALREADY_EXISTS:  # another worker added them first
             raise
+    return sorted(missing)

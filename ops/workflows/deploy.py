@@ -17,6 +17,7 @@ The step bookkeeping both share is `ops/workflows/saga.py`.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
@@ -59,6 +60,18 @@ class DeployWorkflow(Saga):
 
     @workflow.run
     async def run(self, request: DeployRequest) -> OpsReport:
+        try:
+            return await self._deploy(request)
+        except asyncio.CancelledError:
+            step = self._steps[-1].name if self._steps else "prepare"
+            await self._finish(
+                "failed",
+                f"deploy {request.version} cancelled at {step}: check the running version"
+                " (`ticketero rollback` puts the previous one back)",
+            )
+            raise
+
+    async def _deploy(self, request: DeployRequest) -> OpsReport:
         version = request.version
         plan = await self._plan(PlanRequest(kind="deploy", version=version))
         if plan is None:

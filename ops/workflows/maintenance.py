@@ -1,20 +1,25 @@
 """MaintenanceWorkflow: the runbook's daily, weekly and monthly routines, step by step.
 
 Every step is its own activity (its own retries, its own line in the Temporal UI);
-a failing step does not stop the others, it is reported. The daily backup runs as
-a child BackupWorkflow, so it is the very same workflow the backup schedule runs.
+a failing step does not stop the others, it is reported. One dump a night: the
+backup schedule (02:30) takes it; the daily routine (03:00) does not dump again, its
+`backup` step verifies the newest regular backup (checksum and full read-back, the
+restore's own pick) and alerts when it is missing, corrupt or older than a day.
+(Runs recorded before that took their own backup as a child BackupWorkflow; they
+replay that way, behind `workflow.patched`.)
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ChildWorkflowError
+from temporalio.exceptions import ActivityError, ChildWorkflowError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from ops.contracts import (
+        BACKUP_NAME,
         BACKUP_WORKFLOW,
         CHECK_DISK,
         CHECK_ERROR_LOGS,
@@ -28,17 +33,21 @@ with workflow.unsafe.imports_passed_through():
         DB_VACUUM_FULL,
         MAINTENANCE_WORKFLOW,
         PULL_IMAGES,
+        RESTORE_PICK,
         ROTATE_LOGS,
         BackupRequest,
         LogRotation,
         MaintenanceRequest,
         OpsReport,
+        PickedBackup,
+        PickRequest,
         Step,
     )
     from ops.steps import (
         LONG_STEP,
         SHORT_STEP,
         StepOptions,
+        call,
         error_text,
         finish,
         outcome_of,
@@ -46,6 +55,10 @@ with workflow.unsafe.imports_passed_through():
     )
 
 BACKUP_STEP = "backup"
+#: The daily routine checks the scheduled backup instead of dumping a second time.
+PATCH_ONE_DUMP = "daily-checks-the-scheduled-backup"
+#: The 02:30 backup is 30 min old at 03:00; older than this, a night was missed.
+MAX_BACKUP_AGE = timedelta(hours=26)
 #: Database-wide rewrites: long, heartbeating, retried.
 DB_HEAVY = replace(LONG_STEP, start_to_close=timedelta(hours=3))
 #: `docker pull` heartbeats; a lost worker is noticed in a minute, not an hour.
@@ -81,7 +94,9 @@ class MaintenanceWorkflow:
         started = workflow.now()
         steps: list[Step] = []
         for name, activity, options in ROUTINES[req.routine]:
-            if activity == BACKUP_STEP:
+            if activity == BACKUP_STEP and workflow.patched(PATCH_ONE_DUMP):
+                steps.append(await self._check_backup())
+            elif activity == BACKUP_STEP:
                 steps.append(await self._backup(req.routine))
             elif activity == ROTATE_LOGS:
                 month = LogRotation(month=workflow.now().strftime("%Y%m"))
@@ -106,6 +121,58 @@ class MaintenanceWorkflow:
                 }
             )
         )
+
+    @staticmethod
+    async def _check_backup() -> Step:
+        """The night's backup, taken by the backup schedule: there, intact and recent."""
+        started = workflow.now()
+
+        def step(outcome: str, detail: str, figures: dict[str, object]) -> Step:
+            return Step.model_validate(
+                {
+                    "name": BACKUP_STEP,
+                    "outcome": outcome,
+                    "detail": detail,
+                    "figures": figures,
+                    "started_at": started,
+                    "finished_at": workflow.now(),
+                }
+            )
+
+        try:
+            picked = await call(
+                RESTORE_PICK, PickRequest(), result_type=PickedBackup, options=LONG_STEP
+            )
+        except ActivityError as err:
+            if is_cancelled_exception(err):
+                raise
+            return step(
+                "alert",
+                f"no verified backup: {error_text(err)}; is the backup schedule paused?",
+                {},
+            )
+        match = BACKUP_NAME.fullmatch(picked.file_name)
+        taken = (
+            datetime.strptime(match.group("stamp"), "%Y%m%d_%H%M%S").replace(tzinfo=UTC)
+            if match
+            else None
+        )
+        age_hours = (workflow.now() - taken).total_seconds() / 3600 if taken else None
+        figures: dict[str, object] = {
+            "file": picked.file_name,
+            "bytes": picked.size_bytes,
+            "sha256": picked.sha256,
+            "age_hours": round(age_hours, 1) if age_hours is not None else None,
+        }
+        if age_hours is None or age_hours > MAX_BACKUP_AGE.total_seconds() / 3600:
+            return step(
+                "alert",
+                f"newest backup {picked.file_name} is older than"
+                f" {MAX_BACKUP_AGE.total_seconds() / 3600:g} h:"
+                " the backup schedule did not run (paused after a failure?)",
+                figures,
+            )
+        return step("ok", f"{picked.file_name} verified ({age_hours:.1f} h old)", figures)
 
     @staticmethod
     async def _backup(routine: str) -> Step:

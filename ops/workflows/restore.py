@@ -5,13 +5,18 @@ touched, so a corrupted or tampered file ends the run with nothing changed. The
 switch goes on *before* the safety backup, so no write can land between the safety
 copy and the restore and be lost by both. The restore itself is one transaction
 (a failed one changes nothing); a restored database that fails the integrity check
-is replaced by the safety backup. Maintenance mode is always switched off at the end.
+is replaced by the safety backup, and re-checked: `rolled_back` only when that passes,
+else `failed`, naming what to do, with maintenance mode left on. Otherwise maintenance
+mode is always switched off at the end; a cancelled run first waits for the restore's
+psql to stop (WAIT_CANCELLATION_COMPLETED in LONG_STEP), then switches it off.
 """
 
 from __future__ import annotations
 
+import asyncio
+
 from temporalio import workflow
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from ops.contracts import (
@@ -42,6 +47,10 @@ with workflow.unsafe.imports_passed_through():
 
 @workflow.defn(name=RESTORE_WORKFLOW)
 class RestoreWorkflow:
+    def __init__(self) -> None:
+        #: Set when even the safety backup fails the integrity check: stay in maintenance.
+        self._unusable = False
+
     @workflow.run
     async def run(self, req: RestoreRequest) -> OpsReport:
         started = workflow.now()
@@ -68,6 +77,8 @@ class RestoreWorkflow:
                 options=LONG_STEP,
             )
         except ActivityError as err:
+            if is_cancelled_exception(err):
+                raise
             steps.append(
                 Step(name="verify", outcome="failed", detail=error_text(err), started_at=started)
             )
@@ -89,13 +100,32 @@ class RestoreWorkflow:
         outcome, summary = "failed", "restore interrupted"
         try:
             outcome, summary = await self._replace(steps, picked, reason)
+        except asyncio.CancelledError:
+            # A cancelled step was waited for (WAIT_CANCELLATION_COMPLETED): psql is no
+            # longer running and its transaction is rolled back. Say so, then re-raise.
+            summary = (
+                f"restore of {picked.file_name} cancelled (last finished step:"
+                f" {steps[-1].name}); a restore in progress was stopped and its transaction"
+                " rolled back; check the data (ticketero report) before relying on it"
+            )
+            raise
         finally:
-            # Compensation that always runs, also when the run is cancelled.
-            switch_off = await run_step("maintenance_off", MAINTENANCE_LEAVE, options=MUST_RUN)
-            steps.append(switch_off)
-            if switch_off.outcome != "ok":
-                outcome = "failed"
-                summary += "; MAINTENANCE MODE IS STILL ON (switch it off by hand)"
+            # Compensation that always runs, also when the run is cancelled; only a
+            # database that failed its integrity check twice stays closed on purpose.
+            if self._unusable:
+                steps.append(
+                    Step(
+                        name="maintenance_off",
+                        outcome="skipped",
+                        detail="maintenance mode left ON: the database failed its integrity check",
+                    )
+                )
+            else:
+                switch_off = await run_step("maintenance_off", MAINTENANCE_LEAVE, options=MUST_RUN)
+                steps.append(switch_off)
+                if switch_off.outcome != "ok":
+                    outcome = "failed"
+                    summary += "; MAINTENANCE MODE IS STILL ON (switch it off by hand)"
             final = await finish(report(outcome, summary))
         return final
 
@@ -124,9 +154,8 @@ class RestoreWorkflow:
             return "ok", f"restored {picked.file_name}: {check.detail}; safety backup {safety}"
         return await self._compensate(steps, safety, reason, picked.file_name)
 
-    @staticmethod
     async def _compensate(
-        steps: list[Step], safety: str, reason: str, file_name: str
+        self, steps: list[Step], safety: str, reason: str, file_name: str
     ) -> tuple[str, str]:
         """The restored database is not usable: put the safety backup back."""
         back = await run_step(
@@ -142,6 +171,15 @@ class RestoreWorkflow:
             return "failed", f"{file_name} failed the integrity check; {safety} not put back"
         recheck = await run_step("integrity_after_rollback", RESTORE_INTEGRITY)
         steps.append(recheck)
+        if recheck.outcome != "ok":
+            self._unusable = True
+            return (
+                "failed",
+                f"{file_name} failed the integrity check and the database put back from"
+                f" {safety} fails it too ({recheck.detail}): the database is NOT usable;"
+                f" restore {safety} or an earlier backup by hand (`ticketero restore NAME`)"
+                " and keep maintenance mode on until it passes",
+            )
         return (
             "rolled_back",
             f"{file_name} failed the integrity check; database put back from {safety}",

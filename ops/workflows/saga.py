@@ -13,7 +13,12 @@ from typing import Literal
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    ChildWorkflowError,
+    is_cancelled_exception,
+)
 
 with workflow.unsafe.imports_passed_through():
     from ops.contracts import (
@@ -110,6 +115,18 @@ class Saga:
         try:
             result = await run()
         except (ActivityError, ChildWorkflowError, ApplicationError) as err:
+            if is_cancelled_exception(err):
+                # A cancelled run is not a failed step to compensate and carry on from.
+                self._steps.append(
+                    Step(
+                        name=name,
+                        outcome="failed",
+                        detail="cancelled",
+                        started_at=started,
+                        finished_at=workflow.now(),
+                    )
+                )
+                raise
             why = _why(err)
             self._steps.append(
                 Step(
@@ -158,6 +175,8 @@ class Saga:
             start_to_close_timeout=timedelta(minutes=12),
             heartbeat_timeout=timedelta(seconds=30),
             retry_policy=UPDATE_RETRY,
+            # A cancelled rollout is waited for: compose must have stopped before anything else.
+            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
         )
         return result
 

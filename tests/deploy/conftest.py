@@ -16,6 +16,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from ops.activities.deploy import deploy_activities
 from ops.workflows.deploy import DEPLOY_WORKFLOWS
+from ops.workflows.exclusive import ExclusiveOperation
 from settings import Settings
 from tests.deploy.fakes import FakeDocker
 from tests.deploy.stubs import StubBackupWorkflow
@@ -69,7 +70,7 @@ async def deploy_worker(
     async with Worker(
         client,
         task_queue=queue,
-        workflows=[*DEPLOY_WORKFLOWS, backup, *extra],
+        workflows=[*DEPLOY_WORKFLOWS, ExclusiveOperation, backup, *extra],
         activities=deploy_activities(settings),
         workflow_runner=RUNNER,
     ):

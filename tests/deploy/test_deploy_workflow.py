@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
@@ -18,6 +19,7 @@ from ops.activities.platform import VersionRecord, VersionStore
 from ops.client import OperationConflict, start_operation
 from ops.contracts import (
     DEPLOY_WORKFLOW,
+    EXCLUSIVE_ID,
     ROLLBACK_WORKFLOW,
     STEP_HEALTH,
     STEP_SMOKE,
@@ -220,25 +222,15 @@ async def test_a_second_deploy_is_refused_while_one_runs(
 ) -> None:
     nobody = f"nobody-{uuid.uuid4().hex[:8]}"  # no worker: the blocker stays running
     settings = deploy_settings(stack, tmp_path, docker, temporal_task_queue=nobody)
-    blocker = await temporal.start_workflow(
-        DEPLOY_WORKFLOW,
-        DeployRequest(version="9.9.9"),
-        id=f"deploy-blocker-{uuid.uuid4().hex[:8]}",
-        task_queue=nobody,
+    blocker = await start_operation(
+        temporal, settings, DEPLOY_WORKFLOW, DeployRequest(version="9.9.9"), "deploy"
     )
-
-    async def refused() -> str | None:
-        try:
-            started = await start_operation(
+    try:
+        # Refused at once (the fixed id `ops-exclusive`), no visibility lag to wait for.
+        with pytest.raises(OperationConflict) as refused:
+            await start_operation(
                 temporal, settings, ROLLBACK_WORKFLOW, RollbackRequest(), "rollback"
             )
-        except OperationConflict as err:
-            return str(err)
-        await temporal.get_workflow_handle(started.workflow_id).terminate("visibility lag")
-        return None
-
-    try:
-        message = await eventually(refused, timeout=15, what="the running deploy to be seen")
     finally:
-        await blocker.terminate("test done")
-    assert blocker.id in message
+        await temporal.get_workflow_handle(EXCLUSIVE_ID).terminate("test done")
+    assert blocker.workflow_id in str(refused.value)

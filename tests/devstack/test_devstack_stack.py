@@ -100,8 +100,8 @@ async def test_temporal_dev_server_on_sqlite_with_ui_restarts_on_the_same_file(g
 def test_app_process_specs_follow_settings():
     env = {"TELEGRAM_BOT_TOKEN": "", "SANDBOX_PORT": "18081", "API_HOST": "127.0.0.1"}
     specs = app_process_specs(env, 18080, sys.executable)
-    assert [s.name for s in specs] == ["sandbox", "api", "worker", "bridge"]
-    sandbox, api, worker, bridge = specs
+    assert [s.name for s in specs] == ["sandbox", "api", "worker", "ops-worker", "bridge"]
+    sandbox, api, worker, ops_worker, bridge = specs
     assert sandbox.argv == [sys.executable, "-m", "telegram_sandbox"]
     assert sandbox.ready_url == "http://127.0.0.1:18081/healthz"
     assert api.argv == [
@@ -111,6 +111,7 @@ def test_app_process_specs_follow_settings():
     ]  # fmt: skip
     assert api.ready_url == "http://127.0.0.1:18080/actuator/health/liveness"
     assert worker.argv == [sys.executable, "worker.py"]
+    assert ops_worker.argv == [sys.executable, "-m", "ops.worker"]
     assert bridge.argv == [sys.executable, "-m", "bridge"]
     for spec in specs:
         assert spec.env is not None
@@ -121,7 +122,7 @@ def test_app_process_specs_follow_settings():
     assert worker.ready_url is None and worker.ready_port is None
 
     real = app_process_specs({"TELEGRAM_BOT_TOKEN": "123:abc"}, 18080, sys.executable)
-    assert [s.name for s in real] == ["api", "worker", "bridge"]
+    assert [s.name for s in real] == ["api", "worker", "ops-worker", "bridge"]
 
 
 def test_stack_specs_start_temporal_first_from_settings():
@@ -133,4 +134,4 @@ def test_stack_specs_start_temporal_first_from_settings():
     assert specs[0].ready_port == 17233
     assert "--ui-port" in specs[0].argv and "18233" in specs[0].argv
     assert specs[0].argv[specs[0].argv.index("--db-filename") + 1].endswith("var/temporal/dev.db")
-    assert [s.name for s in specs][-3:] == ["api", "worker", "bridge"]
+    assert [s.name for s in specs][-4:] == ["api", "worker", "ops-worker", "bridge"]

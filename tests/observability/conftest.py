@@ -57,6 +57,7 @@ def scrape_targets(stack: Stack, self_port: int) -> tuple[dict[str, str], dict[s
         "worker": f"127.0.0.1:{stack.env['WORKER_METRICS_PORT']}",
         "worker-sdk": f"127.0.0.1:{stack.env['WORKER_SDK_METRICS_PORT']}",
         "bridge": f"127.0.0.1:{stack.env['BRIDGE_METRICS_PORT']}",
+        "ops-worker": f"127.0.0.1:{stack.env['OPS_WORKER_METRICS_PORT']}",
     }
     unscraped = {
         "node": "node-exporter is an optional compose profile; nothing exports host metrics here",

@@ -18,7 +18,8 @@ from temporalio.client import Client
 
 from ops import runs as ops_runs
 from ops.activities.maintenance import DiskUsage
-from ops.contracts import MaintenanceRequest, OpsReport
+from ops.contracts import BackupRequest, MaintenanceRequest, OpsReport
+from ops.workflows.backup import BackupWorkflow
 from ops.workflows.maintenance import MaintenanceWorkflow
 from settings import Settings
 from tests.operations.helpers import add_tickets, counter, ops_worker, run_id, step
@@ -73,6 +74,13 @@ async def test_daily_routine_ok(
     (logs / "old.txt").write_text("not a log\n")
     age(logs / "old.txt", 10)
     async with ops_worker(temporal, ops_settings, disk_usage=half_full):
+        nightly = await temporal.execute_workflow(  # what the 02:30 backup schedule runs
+            BackupWorkflow.run,
+            BackupRequest(reason="scheduled"),
+            id=run_id("ops-test-backup"),
+            task_queue=ops_settings.temporal_task_queue + "-ops",
+        )
+        archives_before = sorted(p.name for p in ops_settings.backup_dir.iterdir())
         report = await maintain(temporal, ops_settings, "daily")
     assert report.kind == "maintenance_daily"
     assert [s.name for s in report.steps] == [
@@ -86,9 +94,11 @@ async def test_daily_routine_ok(
     assert step(report, "health").figures["status"] == "UP"
     assert step(report, "disk").figures["filesystems"][0]["percent"] == 50.0
     assert step(report, "error_logs").figures["errors_24h"] == 3
+    # One dump a night: the daily routine verifies the scheduled backup, it dumps nothing.
     backup = step(report, "backup")
-    assert (ops_settings.backup_dir / backup.figures["file"]).is_file()
-    assert await ops_runs.get_run(engine, backup.figures["workflow_id"]) is not None
+    assert backup.figures["file"] == step(nightly, "dump").figures["file"]
+    assert backup.figures["age_hours"] < 1
+    assert sorted(p.name for p in ops_settings.backup_dir.iterdir()) == archives_before
     assert step(report, "log_cleanup").figures["deleted"] == ["old.log"]
     assert sorted(p.name for p in logs.iterdir()) == ["api.log", "old.txt"]
     stored = await ops_runs.get_run(engine, report.workflow_id)
