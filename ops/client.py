@@ -3,6 +3,9 @@
 Starting (ids `<kind>-<UTC timestamp>`, ops task queue, Temporal UI links),
 following a run through its history, the live status of a run that has not
 stored a report yet, and the schedules.
+
+Long because starting, following and describing runs and schedules share the id scheme,
+the exclusive-lock handling and the Temporal UI links at the top.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ operator API. Workflows call activities by the names here, so a workflow module 
 imports an activity module (and its database or subprocess code). Payloads carry paths
 and figures, never file contents: a dump can exceed Temporal's 2 MB payload limit.
 Kept free of I/O imports: workflow modules import it.
+
+Long on purpose: every ops name and payload in one module is the point ("defined once").
 """
 
 from __future__ import annotations
