@@ -12,6 +12,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.security.conftest import Caller
 from tests.security.sse import Feed, open_feed
 from tests.support.branches import add_branch
 from tests.support.data import ticket_body
@@ -94,33 +95,36 @@ async def _has(feed: Feed, event: str) -> bool:
 
 
 async def test_streams_are_limited_per_client_and_released_on_disconnect(
-    stack: Stack, api: httpx.AsyncClient, db: AsyncEngine
+    stack: Stack, api: httpx.AsyncClient, db: AsyncEngine, caller: Caller
 ) -> None:
-    """Default SSE_MAX_PER_CLIENT is 5: the sixth stream of one address is a 429."""
+    """Default SSE_MAX_PER_CLIENT is 5: the sixth stream of one address is a 429. The
+    streams come from an address of their own (a board page open in the session's
+    browser holds streams from 127.0.0.1)."""
     branch = await add_branch(api)
     supervisor = await add_user(db, api, "supervisor")
     display = f"/api/branches/{branch}/display/events"
     staff = f"/api/branches/{branch}/events"
-    async with contextlib.AsyncExitStack() as streams:
-        for n in range(5):
-            path, headers = (staff, supervisor.headers) if n == 0 else (display, None)
-            feed = await streams.enter_async_context(open_feed(api, path, headers))
-            assert feed.response.status_code == 200, feed.text
-        for path, headers in ((display, None), (staff, supervisor.headers)):
-            over_feed = await streams.enter_async_context(open_feed(api, path, headers))
-            over = over_feed.response
-            assert over.status_code == 429, over.headers
-            assert int(over.headers["retry-after"]) > 0
-            body = over.json()
-            assert body["status"] == 429 and body["error"] == "Too Many Requests"
-            assert body["path"] == path and body["message"] and body["timestamp"]
+    async with caller() as client:
+        async with contextlib.AsyncExitStack() as streams:
+            for n in range(5):
+                path, headers = (staff, supervisor.headers) if n == 0 else (display, None)
+                feed = await streams.enter_async_context(open_feed(client, path, headers))
+                assert feed.response.status_code == 200, feed.text
+            for path, headers in ((display, None), (staff, supervisor.headers)):
+                over_feed = await streams.enter_async_context(open_feed(client, path, headers))
+                over = over_feed.response
+                assert over.status_code == 429, over.headers
+                assert int(over.headers["retry-after"]) > 0
+                body = over.json()
+                assert body["status"] == 429 and body["error"] == "Too Many Requests"
+                assert body["path"] == path and body["message"] and body["timestamp"]
 
-    async def released() -> bool:
-        async with open_feed(api, display) as again:
-            return again.response.status_code == 200
+        async def released() -> bool:
+            async with open_feed(client, display) as again:
+                return again.response.status_code == 200
 
-    await eventually(released, timeout=10, what="the slots given back on disconnect")
-    await asyncio.sleep(0.5)
+        await eventually(released, timeout=10, what="the slots given back on disconnect")
+        await asyncio.sleep(0.5)
     log = Path(stack.supervisor.log_dir or ".") / "api.log"
     errors = [line for line in log.read_text().splitlines() if '"ERROR"' in line]
     assert not [e for e in errors if "/events" in e], errors[-3:]
