@@ -13,9 +13,9 @@ from domain.states import ACTIVE_STATUSES, AdvisorStatus, TicketStatus
 TS = DateTime(timezone=True)
 
 
-def status_in(values: Iterable[str]) -> str:
+def status_in(values: Iterable[str], column: str = "status") -> str:
     """`status IN ('A','B')` in the enum's order (as the migrations wrote it)."""
-    return "status IN (" + ",".join(f"'{v}'" for v in values) + ")"
+    return f"{column} IN (" + ",".join(f"'{v}'" for v in values) + ")"
 
 
 # Tickets a person still holds: the predicate of the partial indexes on `ticket`.
@@ -23,7 +23,9 @@ ACTIVE_TICKET = status_in(s for s in TicketStatus if s in ACTIVE_STATUSES)
 #: Every advisor status: the check constraint on `advisor.status`.
 ADVISOR_STATUS = status_in(AdvisorStatus)
 #: What an advisor may ask for after the ticket in hand: `advisor.pending_status`.
-ADVISOR_PENDING_STATUS = "pending_status IN ('BREAK','OFFLINE')"
+ADVISOR_PENDING_STATUS = status_in(
+    (AdvisorStatus.BREAK, AdvisorStatus.OFFLINE), column="pending_status"
+)
 
 
 def server_default(value: Any) -> dict[str, Any]:
