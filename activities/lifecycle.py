@@ -7,6 +7,7 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from activities.maintenance_mode import ensure_writable
@@ -16,6 +17,7 @@ from db import lifecycle, tickets
 from domain.contracts import (
     AFTER_CHANGE,
     APPLY_TRANSITION,
+    ERR_TICKET_GONE,
     NEAR_TURN_SIGNAL,
     RECORD_CHAT_LINK,
     AppliedTransition,
@@ -39,7 +41,10 @@ class LifecycleActivities:
         """Write the transition to the read model (idempotent by event id), then tell the
         branch displays (at least once: a retried activity may repeat the event)."""
         await ensure_writable(self._engine)
-        applied = await lifecycle.apply_transition(self._engine, rec)
+        try:
+            applied = await lifecycle.apply_transition(self._engine, rec)
+        except lifecycle.TicketGone as err:
+            raise _gone(err) from None
         await self._publisher.publish_event(
             ticket_event_routing_key(applied.branch_id, rec.action),
             {
@@ -59,7 +64,10 @@ class LifecycleActivities:
     async def link_chat(self, rec: LinkRecord) -> None:
         """Record the customer's chat for the ticket's messages."""
         await ensure_writable(self._engine)
-        await lifecycle.link_chat(self._engine, rec)
+        try:
+            await lifecycle.link_chat(self._engine, rec)
+        except lifecycle.TicketGone as err:
+            raise _gone(err) from None
 
     @activity.defn(name=AFTER_CHANGE)
     async def after_queue_change(self, change: QueueChange) -> int:
@@ -88,3 +96,10 @@ class LifecycleActivities:
                 except RPCError as err:
                     log.info("near-turn signal not delivered: %s", err.status)
         return called
+
+
+def _gone(err: LookupError) -> ApplicationError:
+    """A missing row does not come back by retrying: fail at once, the workflow decides."""
+    return ApplicationError(
+        f"ticket {err} has no row in the read model", type=ERR_TICKET_GONE, non_retryable=True
+    )
