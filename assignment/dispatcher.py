@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -24,18 +25,27 @@ class Refused(Exception):
     """The ticket's workflow refused the transition (it is no longer callable)."""
 
 
-async def send_raw(client: Client, workflow_id: str, transition: Transition) -> TicketState:
-    """Run a transition update; Temporal's errors pass through untouched."""
+async def send_raw(
+    client: Client, workflow_id: str, transition: Transition, update_id: str | None = None
+) -> TicketState:
+    """Run a transition update; Temporal's errors pass through untouched.
+
+    `update_id` is the update's idempotency key: the server answers a second update with
+    the same id on the same workflow run with the first one's outcome instead of running
+    it again. Give one derived from the request (never random) wherever a retry may come.
+    """
     state: TicketState = await client.get_workflow_handle(workflow_id).execute_update(
-        TRANSITION_UPDATE, transition, result_type=TicketState
+        TRANSITION_UPDATE, transition, id=update_id, result_type=TicketState
     )
     return state
 
 
-async def send(client: Client, workflow_id: str, transition: Transition) -> TicketState:
+async def send(
+    client: Client, workflow_id: str, transition: Transition, update_id: str | None = None
+) -> TicketState:
     """Run a transition update; a refusal or a finished workflow raises Refused."""
     try:
-        return await send_raw(client, workflow_id, transition)
+        return await send_raw(client, workflow_id, transition, update_id)
     except WorkflowUpdateFailedError as err:
         raise Refused(str(err.cause)) from err
     except RPCError as err:
@@ -55,11 +65,27 @@ def _call(claim: claims.Claim, actor: str) -> Transition:
     )
 
 
+async def reservation_id(engine: AsyncEngine, action: str, claim: claims.Claim) -> str:
+    """The update id of a reservation's CALL/RECALL: one reservation, one update, however
+    often it is sent (a retry, the stranded-reservation sweep). A later reservation of the
+    same ticket by the same advisor (after a transfer) has another claimed_at."""
+    async with engine.connect() as conn:
+        claimed_at = (
+            await conn.execute(
+                text("SELECT claimed_at FROM ticket WHERE reference = :r AND advisor_id = :a"),
+                {"r": claim.reference, "a": claim.advisor.id},
+            )
+        ).scalar_one_or_none()
+    stamp = claimed_at.isoformat() if claimed_at is not None else "unclaimed"
+    return f"{action.lower()}-{claim.advisor.id}-{claim.reference}-{stamp}"
+
+
 async def call_claimed(
     engine: AsyncEngine, client: Client, claim: claims.Claim, actor: str
 ) -> TicketState | None:
     try:
-        return await send(client, claim.workflow_id, _call(claim, actor))
+        update_id = await reservation_id(engine, TicketAction.CALL.value, claim)
+        return await send(client, claim.workflow_id, _call(claim, actor), update_id)
     except Refused:
         await claims.release(engine, claim, datetime.now(UTC))
         return None
@@ -104,8 +130,9 @@ async def recall(
     if claim is None:
         raise Refused("advisor holds another ticket or the ticket is held by someone else")
     transition = _call(claim, actor).model_copy(update={"action": TicketAction.RECALL.value})
+    update_id = await reservation_id(engine, TicketAction.RECALL.value, claim)
     try:
-        return await send(client, workflow_id, transition)
+        return await send(client, workflow_id, transition, update_id)
     except Refused:
         await claims.release(engine, claim, datetime.now(UTC))
         raise
