@@ -76,21 +76,35 @@ class LifecycleActivities:
         Everything here is safe to repeat: reservations are compare-and-set, a
         refused CALL is released, and a near-turn signal to a ticket that is no
         longer WAITING is ignored by its workflow.
+
+        CALLs are started and awaited only until the other ticket's workflow accepts them
+        (not until recorded): their recording needs activity slots on this same task queue,
+        so waiting for it here could starve the queue in a burst. Heartbeats between steps.
         """
         await ensure_writable(self._engine)
         called = 0
         if change.freed_advisor_id is not None:
             state = await dispatcher.call_next(
-                self._engine, self._client, change.freed_advisor_id, "system", auto=True
+                self._engine,
+                self._client,
+                change.freed_advisor_id,
+                "system",
+                auto=True,
+                accepted_only=True,
             )
             called += state is not None
+            activity.heartbeat()
         called += len(
-            await dispatcher.dispatch(self._engine, self._client, change.branch_id, change.queues)
+            await dispatcher.dispatch(
+                self._engine, self._client, change.branch_id, change.queues, accepted_only=True
+            )
         )
+        activity.heartbeat()
         for queue in change.queues:
             async with self._engine.connect() as conn:
                 workflow_ids = await tickets.near_turn_workflows(conn, change.branch_id, queue)
             for workflow_id in workflow_ids:
+                activity.heartbeat()
                 try:
                     await self._client.get_workflow_handle(workflow_id).signal(NEAR_TURN_SIGNAL)
                 except RPCError as err:

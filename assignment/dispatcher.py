@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateStage
 from temporalio.service import RPCError, RPCStatusCode
 
 from assignment import claims
 from domain.contracts import STATE_QUERY, TRANSITION_UPDATE, TicketState, Transition
-from domain.states import TicketAction
+from domain.states import TicketAction, TicketStatus
 
 log = logging.getLogger("ticketero.assignment")
 #: Reservations tried per call before giving up (each refusal means the ticket moved on).
@@ -40,11 +41,42 @@ async def send_raw(
     return state
 
 
-async def send(
+async def send_accepted(
     client: Client, workflow_id: str, transition: Transition, update_id: str | None = None
+) -> TicketState:
+    """Start a transition update and return once the workflow has accepted it (its
+    validator passed), without waiting for it to be recorded: for activities that update
+    other tickets, which must not hold their slot while those tickets run activities."""
+    handle = client.get_workflow_handle(workflow_id)
+    await handle.start_update(
+        TRANSITION_UPDATE,
+        transition,
+        id=update_id,
+        wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+        result_type=TicketState,
+    )
+    return TicketState(
+        reference=uuid.UUID(workflow_id.removeprefix("ticket-")),
+        number="",
+        queue=transition.expected_queue or "",
+        status=TicketStatus.CALLED.value,
+        advisor_id=transition.advisor_id,
+        desk=transition.desk,
+    )
+
+
+async def send(
+    client: Client,
+    workflow_id: str,
+    transition: Transition,
+    update_id: str | None = None,
+    *,
+    accepted_only: bool = False,
 ) -> TicketState:
     """Run a transition update; a refusal or a finished workflow raises Refused."""
     try:
+        if accepted_only:
+            return await send_accepted(client, workflow_id, transition, update_id)
         return await send_raw(client, workflow_id, transition, update_id)
     except WorkflowUpdateFailedError as err:
         raise Refused(str(err.cause)) from err
@@ -81,11 +113,18 @@ async def reservation_id(engine: AsyncEngine, action: str, claim: claims.Claim) 
 
 
 async def call_claimed(
-    engine: AsyncEngine, client: Client, claim: claims.Claim, actor: str
+    engine: AsyncEngine,
+    client: Client,
+    claim: claims.Claim,
+    actor: str,
+    *,
+    accepted_only: bool = False,
 ) -> TicketState | None:
     try:
         update_id = await reservation_id(engine, TicketAction.CALL.value, claim)
-        return await send(client, claim.workflow_id, _call(claim, actor), update_id)
+        return await send(
+            client, claim.workflow_id, _call(claim, actor), update_id, accepted_only=accepted_only
+        )
     except Refused:
         await claims.release(engine, claim, datetime.now(UTC))
         return None
@@ -103,14 +142,20 @@ async def call_claimed(
 
 
 async def call_next(
-    engine: AsyncEngine, client: Client, advisor_id: int, actor: str, *, auto: bool = False
+    engine: AsyncEngine,
+    client: Client,
+    advisor_id: int,
+    actor: str,
+    *,
+    auto: bool = False,
+    accepted_only: bool = False,
 ) -> TicketState | None:
     """Reserve and call the advisor's best waiting ticket; None when nothing waits."""
     for _ in range(MAX_ATTEMPTS):
         claim = await claims.claim_next(engine, advisor_id, datetime.now(UTC), auto=auto)
         if claim is None:
             return None
-        state = await call_claimed(engine, client, claim, actor)
+        state = await call_claimed(engine, client, claim, actor, accepted_only=accepted_only)
         if state is not None:
             return state
     log.warning("advisor %s: every reserved ticket was refused", advisor_id)
@@ -140,7 +185,12 @@ async def recall(
 
 
 async def dispatch(
-    engine: AsyncEngine, client: Client, branch_id: int, queues: list[str]
+    engine: AsyncEngine,
+    client: Client,
+    branch_id: int,
+    queues: list[str],
+    *,
+    accepted_only: bool = False,
 ) -> list[TicketState]:
     """Give waiting tickets of `queues` to free advisors, least loaded and longest idle first.
 
@@ -150,11 +200,13 @@ async def dispatch(
     called: list[TicketState] = []
     stale = datetime.now(UTC) - STRANDED_AFTER
     for claim in await claims.stranded(engine, branch_id, stale):
-        state = await call_claimed(engine, client, claim, "system")
+        state = await call_claimed(engine, client, claim, "system", accepted_only=accepted_only)
         if state is not None:
             called.append(state)
     for advisor_id in await claims.free_advisors(engine, branch_id, queues):
-        state = await call_next(engine, client, advisor_id, "system", auto=True)
+        state = await call_next(
+            engine, client, advisor_id, "system", auto=True, accepted_only=accepted_only
+        )
         if state is not None:
             called.append(state)
     return called
