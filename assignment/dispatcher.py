@@ -200,7 +200,9 @@ async def dispatch(
     called: list[TicketState] = []
     stale = datetime.now(UTC) - STRANDED_AFTER
     for claim in await claims.stranded(engine, branch_id, stale):
-        state = await call_claimed(engine, client, claim, "system", accepted_only=accepted_only)
+        # Waits for the outcome even when `accepted_only`: a CALL accepted and then refused
+        # under the ticket's lock (rare) is seen here, and its reservation released.
+        state = await call_claimed(engine, client, claim, "system")
         if state is not None:
             called.append(state)
     for advisor_id in await claims.free_advisors(engine, branch_id, queues):
