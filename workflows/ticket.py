@@ -159,7 +159,7 @@ class TicketWorkflow:
             self._outbox.append((MSG_CREATED, {}))
         await self._live(ticket.expires_at)
         if self._beside:
-            await asyncio.wait(self._beside)
+            await workflow.wait(list(self._beside))
         await workflow.wait_condition(workflow.all_handlers_finished)
         return TicketOutcome(reference=new.reference, final_status=str(self._status))
 
