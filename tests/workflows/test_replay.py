@@ -9,15 +9,18 @@ from pathlib import Path
 
 import pytest
 from temporalio import workflow
-from temporalio.client import WorkflowHistory
+from temporalio.client import WorkflowFailureError, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Replayer
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer, Worker
 
 from domain.contracts import CREATE_UPDATE, TICKET_WORKFLOW, CreateResult, NewTicket, TicketOutcome
+from tests.workflows.clock_probe import ClockProbe
 from worker import SANDBOX
 from workflows.notification import NotificationWorkflow
 from workflows.ticket import TicketWorkflow
 
+TEST_SERVER = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "temporal-test-server"
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
 
@@ -61,3 +64,18 @@ async def test_an_unpatched_change_of_command_order_fails_replay() -> None:
     ticket = next(p for p in HISTORIES if p.stem.endswith("ticket-cancelled"))
     with pytest.raises(workflow.NondeterminismError):
         await replayer.replay_workflow(history(ticket))
+
+
+async def test_the_production_sandbox_still_refuses_the_host_clock_in_workflow_code() -> None:
+    """`worker.SANDBOX` passes through only what needs it; workflow modules stay sandboxed,
+    so `datetime.now()` in workflow code fails there instead of running unguarded."""
+    server = TEST_SERVER if TEST_SERVER.exists() else None
+    async with (
+        await WorkflowEnvironment.start_time_skipping(
+            test_server_existing_path=str(server) if server else None
+        ) as env,
+        Worker(env.client, task_queue="probe", workflows=[ClockProbe], workflow_runner=SANDBOX),
+    ):
+        with pytest.raises(WorkflowFailureError) as failed:
+            await env.client.execute_workflow(ClockProbe.run, id="clock-probe", task_queue="probe")
+    assert "datetime.datetime.now" in str(failed.value.cause)
