@@ -30,11 +30,16 @@ from workflows.search import ensure_search_attributes
 from workflows.ticket import TicketWorkflow
 
 log = logging.getLogger("ticketero.worker")
-# The sandbox still forbids non-deterministic calls (clock, randomness, I/O), but our
-# workflow modules are import-side-effect free, so they need not be re-imported per run:
-# passing every module through cuts the worker's CPU per ticket by about a third.
+# The sandbox re-imports the workflow modules for each run and forbids non-deterministic
+# calls there (clock, randomness, uuid4, I/O). Only side-effect-free modules the workflows
+# share with the rest of the process are passed through (imported once): pydantic and our
+# pure `domain` package. Never `with_passthrough_all_modules()`: that passes `workflows.*`
+# through too, and their `datetime.now`/`random`/`uuid4` would go unguarded in production.
+# tests/workflows/test_replay.py replays recorded histories with this very runner.
 SANDBOX = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_all_modules()
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(
+        "pydantic", "pydantic_core", "annotated_types", "domain"
+    )
 )
 
 

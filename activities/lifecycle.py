@@ -7,6 +7,7 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from activities.maintenance_mode import ensure_writable
@@ -16,6 +17,7 @@ from db import lifecycle, tickets
 from domain.contracts import (
     AFTER_CHANGE,
     APPLY_TRANSITION,
+    ERR_TICKET_GONE,
     NEAR_TURN_SIGNAL,
     RECORD_CHAT_LINK,
     AppliedTransition,
@@ -39,7 +41,10 @@ class LifecycleActivities:
         """Write the transition to the read model (idempotent by event id), then tell the
         branch displays (at least once: a retried activity may repeat the event)."""
         await ensure_writable(self._engine)
-        applied = await lifecycle.apply_transition(self._engine, rec)
+        try:
+            applied = await lifecycle.apply_transition(self._engine, rec)
+        except lifecycle.TicketGone as err:
+            raise _gone(err) from None
         await self._publisher.publish_event(
             ticket_event_routing_key(applied.branch_id, rec.action),
             {
@@ -59,7 +64,10 @@ class LifecycleActivities:
     async def link_chat(self, rec: LinkRecord) -> None:
         """Record the customer's chat for the ticket's messages."""
         await ensure_writable(self._engine)
-        await lifecycle.link_chat(self._engine, rec)
+        try:
+            await lifecycle.link_chat(self._engine, rec)
+        except lifecycle.TicketGone as err:
+            raise _gone(err) from None
 
     @activity.defn(name=AFTER_CHANGE)
     async def after_queue_change(self, change: QueueChange) -> int:
@@ -68,23 +76,44 @@ class LifecycleActivities:
         Everything here is safe to repeat: reservations are compare-and-set, a
         refused CALL is released, and a near-turn signal to a ticket that is no
         longer WAITING is ignored by its workflow.
+
+        CALLs are started and awaited only until the other ticket's workflow accepts them
+        (not until recorded): their recording needs activity slots on this same task queue,
+        so waiting for it here could starve the queue in a burst. Heartbeats between steps.
         """
         await ensure_writable(self._engine)
         called = 0
         if change.freed_advisor_id is not None:
             state = await dispatcher.call_next(
-                self._engine, self._client, change.freed_advisor_id, "system", auto=True
+                self._engine,
+                self._client,
+                change.freed_advisor_id,
+                "system",
+                auto=True,
+                accepted_only=True,
             )
             called += state is not None
+            activity.heartbeat()
         called += len(
-            await dispatcher.dispatch(self._engine, self._client, change.branch_id, change.queues)
+            await dispatcher.dispatch(
+                self._engine, self._client, change.branch_id, change.queues, accepted_only=True
+            )
         )
+        activity.heartbeat()
         for queue in change.queues:
             async with self._engine.connect() as conn:
                 workflow_ids = await tickets.near_turn_workflows(conn, change.branch_id, queue)
             for workflow_id in workflow_ids:
+                activity.heartbeat()
                 try:
                     await self._client.get_workflow_handle(workflow_id).signal(NEAR_TURN_SIGNAL)
                 except RPCError as err:
                     log.info("near-turn signal not delivered: %s", err.status)
         return called
+
+
+def _gone(err: LookupError) -> ApplicationError:
+    """A missing row does not come back by retrying: fail at once, the workflow decides."""
+    return ApplicationError(
+        f"ticket {err} has no row in the read model", type=ERR_TICKET_GONE, non_retryable=True
+    )

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateStage
 from temporalio.service import RPCError, RPCStatusCode
 
 from assignment import claims
 from domain.contracts import STATE_QUERY, TRANSITION_UPDATE, TicketState, Transition
-from domain.states import TicketAction
+from domain.states import TicketAction, TicketStatus
 
 log = logging.getLogger("ticketero.assignment")
 #: Reservations tried per call before giving up (each refusal means the ticket moved on).
@@ -24,18 +26,58 @@ class Refused(Exception):
     """The ticket's workflow refused the transition (it is no longer callable)."""
 
 
-async def send_raw(client: Client, workflow_id: str, transition: Transition) -> TicketState:
-    """Run a transition update; Temporal's errors pass through untouched."""
+async def send_raw(
+    client: Client, workflow_id: str, transition: Transition, update_id: str | None = None
+) -> TicketState:
+    """Run a transition update; Temporal's errors pass through untouched.
+
+    `update_id` is the update's idempotency key: the server answers a second update with
+    the same id on the same workflow run with the first one's outcome instead of running
+    it again. Give one derived from the request (never random) wherever a retry may come.
+    """
     state: TicketState = await client.get_workflow_handle(workflow_id).execute_update(
-        TRANSITION_UPDATE, transition, result_type=TicketState
+        TRANSITION_UPDATE, transition, id=update_id, result_type=TicketState
     )
     return state
 
 
-async def send(client: Client, workflow_id: str, transition: Transition) -> TicketState:
+async def send_accepted(
+    client: Client, workflow_id: str, transition: Transition, update_id: str | None = None
+) -> TicketState:
+    """Start a transition update and return once the workflow has accepted it (its
+    validator passed), without waiting for it to be recorded: for activities that update
+    other tickets, which must not hold their slot while those tickets run activities."""
+    handle = client.get_workflow_handle(workflow_id)
+    await handle.start_update(
+        TRANSITION_UPDATE,
+        transition,
+        id=update_id,
+        wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+        result_type=TicketState,
+    )
+    return TicketState(
+        reference=uuid.UUID(workflow_id.removeprefix("ticket-")),
+        number="",
+        queue=transition.expected_queue or "",
+        status=TicketStatus.CALLED.value,
+        advisor_id=transition.advisor_id,
+        desk=transition.desk,
+    )
+
+
+async def send(
+    client: Client,
+    workflow_id: str,
+    transition: Transition,
+    update_id: str | None = None,
+    *,
+    accepted_only: bool = False,
+) -> TicketState:
     """Run a transition update; a refusal or a finished workflow raises Refused."""
     try:
-        return await send_raw(client, workflow_id, transition)
+        if accepted_only:
+            return await send_accepted(client, workflow_id, transition, update_id)
+        return await send_raw(client, workflow_id, transition, update_id)
     except WorkflowUpdateFailedError as err:
         raise Refused(str(err.cause)) from err
     except RPCError as err:
@@ -55,11 +97,34 @@ def _call(claim: claims.Claim, actor: str) -> Transition:
     )
 
 
+async def reservation_id(engine: AsyncEngine, action: str, claim: claims.Claim) -> str:
+    """The update id of a reservation's CALL/RECALL: one reservation, one update, however
+    often it is sent (a retry, the stranded-reservation sweep). A later reservation of the
+    same ticket by the same advisor (after a transfer) has another claimed_at."""
+    async with engine.connect() as conn:
+        claimed_at = (
+            await conn.execute(
+                text("SELECT claimed_at FROM ticket WHERE reference = :r AND advisor_id = :a"),
+                {"r": claim.reference, "a": claim.advisor.id},
+            )
+        ).scalar_one_or_none()
+    stamp = claimed_at.isoformat() if claimed_at is not None else "unclaimed"
+    return f"{action.lower()}-{claim.advisor.id}-{claim.reference}-{stamp}"
+
+
 async def call_claimed(
-    engine: AsyncEngine, client: Client, claim: claims.Claim, actor: str
+    engine: AsyncEngine,
+    client: Client,
+    claim: claims.Claim,
+    actor: str,
+    *,
+    accepted_only: bool = False,
 ) -> TicketState | None:
     try:
-        return await send(client, claim.workflow_id, _call(claim, actor))
+        update_id = await reservation_id(engine, TicketAction.CALL.value, claim)
+        return await send(
+            client, claim.workflow_id, _call(claim, actor), update_id, accepted_only=accepted_only
+        )
     except Refused:
         await claims.release(engine, claim, datetime.now(UTC))
         return None
@@ -77,14 +142,20 @@ async def call_claimed(
 
 
 async def call_next(
-    engine: AsyncEngine, client: Client, advisor_id: int, actor: str, *, auto: bool = False
+    engine: AsyncEngine,
+    client: Client,
+    advisor_id: int,
+    actor: str,
+    *,
+    auto: bool = False,
+    accepted_only: bool = False,
 ) -> TicketState | None:
     """Reserve and call the advisor's best waiting ticket; None when nothing waits."""
     for _ in range(MAX_ATTEMPTS):
         claim = await claims.claim_next(engine, advisor_id, datetime.now(UTC), auto=auto)
         if claim is None:
             return None
-        state = await call_claimed(engine, client, claim, actor)
+        state = await call_claimed(engine, client, claim, actor, accepted_only=accepted_only)
         if state is not None:
             return state
     log.warning("advisor %s: every reserved ticket was refused", advisor_id)
@@ -104,8 +175,9 @@ async def recall(
     if claim is None:
         raise Refused("advisor holds another ticket or the ticket is held by someone else")
     transition = _call(claim, actor).model_copy(update={"action": TicketAction.RECALL.value})
+    update_id = await reservation_id(engine, TicketAction.RECALL.value, claim)
     try:
-        return await send(client, workflow_id, transition)
+        return await send(client, workflow_id, transition, update_id)
     except Refused:
         await claims.release(engine, claim, datetime.now(UTC))
         raise
@@ -113,7 +185,12 @@ async def recall(
 
 
 async def dispatch(
-    engine: AsyncEngine, client: Client, branch_id: int, queues: list[str]
+    engine: AsyncEngine,
+    client: Client,
+    branch_id: int,
+    queues: list[str],
+    *,
+    accepted_only: bool = False,
 ) -> list[TicketState]:
     """Give waiting tickets of `queues` to free advisors, least loaded and longest idle first.
 
@@ -123,11 +200,15 @@ async def dispatch(
     called: list[TicketState] = []
     stale = datetime.now(UTC) - STRANDED_AFTER
     for claim in await claims.stranded(engine, branch_id, stale):
+        # Waits for the outcome even when `accepted_only`: a CALL accepted and then refused
+        # under the ticket's lock (rare) is seen here, and its reservation released.
         state = await call_claimed(engine, client, claim, "system")
         if state is not None:
             called.append(state)
     for advisor_id in await claims.free_advisors(engine, branch_id, queues):
-        state = await call_next(engine, client, advisor_id, "system", auto=True)
+        state = await call_next(
+            engine, client, advisor_id, "system", auto=True, accepted_only=accepted_only
+        )
         if state is not None:
             called.append(state)
     return called

@@ -152,8 +152,14 @@ class BotCommands:
             action=TicketAction.CANCEL, actor="customer:telegram", reason="via Telegram"
         )
         try:
+            # One id per ticket: a retried /confirmar (or our own retry) is the same CANCEL.
             await self._call(
-                lambda: handle.execute_update(TRANSITION_UPDATE, request, result_type=TicketState)
+                lambda: handle.execute_update(
+                    TRANSITION_UPDATE,
+                    request,
+                    id=f"cancel-telegram-{pending.reference}",
+                    result_type=TicketState,
+                )
             )
         except WorkflowUpdateFailedError as err:
             status = await self._refusal_status(err.cause, pending.reference)

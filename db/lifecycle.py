@@ -26,6 +26,12 @@ _FREES_ADVISOR = {
     TicketAction.CANCEL,
     TicketAction.EXPIRE,
 }
+
+
+class TicketGone(LookupError):
+    """The ticket has no row (a restore from before it existed): nothing to record onto."""
+
+
 _SET_BY_ACTION = {
     TicketAction.CALL: "called_at = :at, advisor_id = :adv, desk = :desk",
     TicketAction.RECALL: "called_at = :at, advisor_id = :adv, desk = coalesce(:desk, desk)",
@@ -52,7 +58,9 @@ async def apply_transition(engine: AsyncEngine, rec: TransitionRecord) -> Applie
                 ),
                 {"r": rec.reference},
             )
-        ).one()
+        ).first()
+        if row is None:
+            raise TicketGone(str(rec.reference))
         fresh = (
             await conn.execute(
                 text(
@@ -205,7 +213,9 @@ async def link_chat(engine: AsyncEngine, rec: LinkRecord) -> None:
                 text("SELECT status FROM ticket WHERE reference = :r FOR UPDATE"),
                 {"r": rec.reference},
             )
-        ).scalar_one()
+        ).scalar_one_or_none()
+        if status is None:
+            raise TicketGone(str(rec.reference))
         fresh = (
             await conn.execute(
                 text(

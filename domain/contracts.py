@@ -172,6 +172,9 @@ class GiveUpRequest(BaseModel):
 
 ERR_INVALID_TRANSITION = "InvalidTransition"
 ERR_NOT_ALLOWED = "NotAllowed"
+#: The ticket's row is gone from the read model (e.g. a restore from before it existed):
+#: activities raise it as non-retryable; the workflow refuses the transition and lives on.
+ERR_TICKET_GONE = "TicketGone"
 
 
 class Transition(BaseModel):

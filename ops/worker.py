@@ -37,9 +37,13 @@ from ops.workflows.restore import RestoreWorkflow
 from settings import Settings, get_settings
 
 log = logging.getLogger("ticketero.ops.worker")
-# Same reasoning as worker.py: our workflow modules are import-side-effect free.
+# As in worker.py: only pure, import-side-effect-free data modules pass through; the ops
+# workflow modules themselves are re-imported per run, so the sandbox still guards their
+# clock, randomness and I/O.
 SANDBOX = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_all_modules()
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(
+        "pydantic", "pydantic_core", "annotated_types", "domain", "ops.contracts"
+    )
 )
 #: Dumps, restores and VACUUM are heavy: a few at a time per worker is plenty; the
 #: pool has as many connections (the tools themselves connect on their own).

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.contracts import (
@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         ERR_IDEMPOTENCY_MISMATCH,
         ERR_INVALID_TRANSITION,
         ERR_NOT_ALLOWED,
+        ERR_TICKET_GONE,
         LINK_CHAT_SIGNAL,
         MSG_CANCELLED,
         MSG_CREATED,
@@ -70,11 +71,25 @@ with workflow.unsafe.imports_passed_through():
 
 #: Patch id: a link request from a second chat is refused (histories before it moved chats).
 KEEP_FIRST_CHAT = "link-keeps-first-chat"
+#: Patch id: a failed record (row gone, retries spent) rolls the transition back and the
+#: workflow lives on; failed follow-ups (AFTER_CHANGE, chat link) are dropped, not fatal.
+RECORD_MAY_FAIL = "record-may-fail"
+#: Patch id: AFTER_CHANGE runs beside the main loop, which keeps watching its deadlines.
+AFTER_CHANGE_BESIDE = "after-change-beside-loop"
+#: Patch id: a ticket whose creation never completed expires the row it may have left.
+EXPIRE_ORPHAN_ROW = "expire-orphan-row"
 #: A start whose `create` update never arrives (it always does with update-with-start) ends.
 CREATE_DEADLINE = timedelta(minutes=5)
+#: Bounded (about 1.5 minutes of attempts); a missing row fails at once. Never unbounded:
+#: `_apply` holds the handler lock while it waits, and every later update would wait too.
 DB_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=5)
+    initial_interval=timedelta(milliseconds=200),
+    maximum_interval=timedelta(seconds=5),
+    maximum_attempts=20,
+    non_retryable_error_types=[ERR_TICKET_GONE],
 )
+#: What an update caller gets when its transition could not be recorded (nothing changed).
+ERR_NOT_RECORDED = "TransitionNotRecorded"
 # The customer message each transition produces (when a chat is linked).
 _MESSAGE_FOR = {
     TicketAction.NOTIFY: MSG_TURN_NEAR,
@@ -115,6 +130,7 @@ class TicketWorkflow:
         self._near_turn = False
         self._version = 0
         self._lock = asyncio.Lock()
+        self._beside: set[asyncio.Future[int]] = set()
 
     # -- main loop -------------------------------------------------------------------
 
@@ -125,6 +141,8 @@ class TicketWorkflow:
                 lambda: self._ticket is not None or self._rejected, timeout=CREATE_DEADLINE
             )
         except TimeoutError:
+            if workflow.patched(EXPIRE_ORPHAN_ROW):
+                await self._expire_orphan_row()
             return TicketOutcome(reference=new.reference, final_status="NOT_CREATED")
         if self._ticket is None:
             workflow.upsert_search_attributes([search.TICKET_STATUS.value_set("REJECTED")])
@@ -140,6 +158,8 @@ class TicketWorkflow:
         if self._chat_id is not None:
             self._outbox.append((MSG_CREATED, {}))
         await self._live(ticket.expires_at)
+        if self._beside:
+            await workflow.wait(list(self._beside))
         await workflow.wait_condition(workflow.all_handlers_finished)
         return TicketOutcome(reference=new.reference, final_status=str(self._status))
 
@@ -154,13 +174,7 @@ class TicketWorkflow:
                 await self._link(self._link_requests.pop(0))
                 continue
             if self._effects:
-                await workflow.execute_activity(
-                    AFTER_CHANGE,
-                    self._effects.pop(0),
-                    result_type=int,
-                    start_to_close_timeout=timedelta(seconds=60),
-                    retry_policy=DB_RETRY,
-                )
+                await self._after_change(self._effects.pop(0))
                 continue
             if self._near_turn:
                 self._near_turn = False
@@ -193,6 +207,55 @@ class TicketWorkflow:
                 continue
             await self._wait_for_change(deadline - now)
 
+    async def _after_change(self, change: QueueChange) -> None:
+        """Let the branch react (dispatch, near-turn signals). It sends updates to other
+        tickets: beside the loop, so this ticket's no-show and day-end timers still fire."""
+        options: dict[str, object] = {
+            "result_type": int,
+            "start_to_close_timeout": timedelta(seconds=60),
+            "heartbeat_timeout": timedelta(seconds=20),
+            "retry_policy": DB_RETRY,
+        }
+        if workflow.patched(AFTER_CHANGE_BESIDE):
+            running = workflow.start_activity(AFTER_CHANGE, change, **options)  # type: ignore[call-overload]
+            self._beside.add(running)
+            running.add_done_callback(self._after_change_done)
+            return
+        try:
+            await workflow.execute_activity(AFTER_CHANGE, change, **options)  # type: ignore[call-overload]
+        except ActivityError:
+            if not workflow.patched(RECORD_MAY_FAIL):
+                raise
+            workflow.logger.warning("after-change of %s gave up", self._new.reference)
+
+    def _after_change_done(self, running: asyncio.Future[int]) -> None:
+        self._beside.discard(running)
+        if not running.cancelled() and running.exception() is not None:
+            # Dispatch is also driven by every other change and by call-next: not fatal.
+            workflow.logger.warning("after-change of %s gave up", self._new.reference)
+
+    async def _expire_orphan_row(self) -> None:
+        """The create update failed after its local activity may have committed the row: a
+        WAITING row with no workflow would block this person at the branch. Expire it."""
+        now = workflow.now()
+        with contextlib.suppress(ActivityError):  # no row (TicketGone): nothing to undo
+            await workflow.execute_activity(
+                APPLY_TRANSITION,
+                TransitionRecord(
+                    reference=self._new.reference,
+                    event_id=workflow.uuid4(),
+                    at=now,
+                    action=TicketAction.EXPIRE.value,
+                    from_status=TicketStatus.WAITING.value,
+                    to_status=TicketStatus.EXPIRED.value,
+                    actor="system",
+                    reason="creation never completed",
+                ),
+                result_type=AppliedTransition,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=DB_RETRY,
+            )
+
     async def _wait_for_change(self, limit: timedelta) -> None:
         seen = self._version
         with contextlib.suppress(TimeoutError):
@@ -217,7 +280,15 @@ class TicketWorkflow:
                 self._check(Transition(action=action.value, actor="system"))
             except ApplicationError:
                 return
-            await self._apply(Transition(action=action.value, actor="system", reason=reason))
+            try:
+                await self._apply(Transition(action=action.value, actor="system", reason=reason))
+            except ApplicationError:
+                if action in (TicketAction.EXPIRE, TicketAction.NO_SHOW):
+                    # The clock decided; with no row to record it on, the decision stands
+                    # (else the loop would try again at once, forever).
+                    assert self._status is not None
+                    self._status = next_status(self._status, action, self._recalls)
+                    self._version += 1
 
     # -- creation ----------------------------------------------------------------------
 
@@ -355,6 +426,8 @@ class TicketWorkflow:
         assert self._status is not None
         action = TicketAction(request.action)
         before = self._status
+        undo = (self._status, self._advisor_id, self._desk, self._called_at, self._recalls)
+        undo_queue = self._queue
         after = next_status(before, action, self._recalls)
         now = workflow.now()
         self._status = after
@@ -366,25 +439,24 @@ class TicketWorkflow:
                 self._recalls += 1
         elif action is TicketAction.TRANSFER and request.target_queue:
             self._queue = request.target_queue
-        applied = await workflow.execute_activity(
-            APPLY_TRANSITION,
-            TransitionRecord(
-                reference=self._new.reference,
-                event_id=workflow.uuid4(),
-                at=now,
-                action=action.value,
-                from_status=before.value,
-                to_status=after.value,
-                actor=request.actor,
-                reason=request.reason,
-                advisor_id=request.advisor_id,
-                desk=request.desk,
-                target_queue=request.target_queue,
-            ),
-            result_type=AppliedTransition,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=DB_RETRY,
-        )
+        try:
+            applied = await self._record(request, action, before, after, now)
+        except ActivityError as err:
+            if not workflow.patched(RECORD_MAY_FAIL):
+                raise
+            # Nothing happened: back to the state before, and the caller is told why.
+            self._status, self._advisor_id, self._desk, self._called_at, self._recalls = undo
+            self._queue = undo_queue
+            cause = err.cause
+            gone = isinstance(cause, ApplicationError) and cause.type == ERR_TICKET_GONE
+            raise ApplicationError(
+                "the ticket has no record any more (restored from before it existed)"
+                if gone
+                else "the transition could not be recorded; try again",
+                str(before),
+                type=ERR_TICKET_GONE if gone else ERR_NOT_RECORDED,
+                non_retryable=True,
+            ) from None
         self._queue = applied.queue
         self._no_show_seconds = applied.no_show_seconds
         if applied.freed_advisor_id is not None or action is TicketAction.TRANSFER:
@@ -405,6 +477,35 @@ class TicketWorkflow:
                 )
             )
         self._version += 1
+
+    async def _record(
+        self,
+        request: Transition,
+        action: TicketAction,
+        before: TicketStatus,
+        after: TicketStatus,
+        now: datetime,
+    ) -> AppliedTransition:
+        applied: AppliedTransition = await workflow.execute_activity(
+            APPLY_TRANSITION,
+            TransitionRecord(
+                reference=self._new.reference,
+                event_id=workflow.uuid4(),
+                at=now,
+                action=action.value,
+                from_status=before.value,
+                to_status=after.value,
+                actor=request.actor,
+                reason=request.reason,
+                advisor_id=request.advisor_id,
+                desk=request.desk,
+                target_queue=request.target_queue,
+            ),
+            result_type=AppliedTransition,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=DB_RETRY,
+        )
+        return applied
 
     # -- notifications ---------------------------------------------------------------------
 
@@ -449,6 +550,18 @@ class TicketWorkflow:
             return
         if self._chat_id is not None and workflow.patched(KEEP_FIRST_CHAT):
             return
+        try:
+            await self._record_link(request)
+        except ActivityError:
+            if not workflow.patched(RECORD_MAY_FAIL):
+                raise
+            return  # no row to link: the ticket's messages keep going where they went
+        self._chat_id = request.chat_id
+        if request.language in ("es", "en"):
+            self._language = request.language
+        self._outbox.append((MSG_CREATED, {}))
+
+    async def _record_link(self, request: LinkChat) -> None:
         await workflow.execute_activity(
             RECORD_CHAT_LINK,
             LinkRecord(
@@ -461,7 +574,3 @@ class TicketWorkflow:
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=DB_RETRY,
         )
-        self._chat_id = request.chat_id
-        if request.language in ("es", "en"):
-            self._language = request.language
-        self._outbox.append((MSG_CREATED, {}))

@@ -7,8 +7,9 @@ state machine forbids is a 409 naming the current state, and nothing changes.
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Header
 
 from api.auth.deps import Principal
 from api.auth.scope import TicketAdvisorDep, TicketStaffDep
@@ -20,6 +21,8 @@ from api.services import lifecycle
 from domain.contracts import Transition
 from domain.states import TicketAction
 
+#: A retried action with the same key is the same update (no second RECALL); optional.
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
 #: Every transition: 409 when the state machine refuses it, 403 when the actor may not.
 router = APIRouter(
     prefix="/api/tickets/{reference}", tags=["ticket lifecycle"], responses=errors(403, 409)
@@ -32,41 +35,44 @@ def _advisor(who: Principal) -> int:
     return who.advisor_id
 
 
-async def _run(res: ResourcesDep, reference: uuid.UUID, request: Transition) -> TicketResponse:
-    return TicketResponse.of(await lifecycle.transition(res, reference, request))
+async def _run(
+    res: ResourcesDep, reference: uuid.UUID, request: Transition, key: str | None = None
+) -> TicketResponse:
+    return TicketResponse.of(await lifecycle.transition(res, reference, request, key))
 
 
 @router.post("/cancel", response_model=TicketResponse, response_model_by_alias=True)
 async def cancel(
-    reference: uuid.UUID, res: ResourcesDep, body: Reason | None = None
+    reference: uuid.UUID, res: ResourcesDep, key: IdempotencyKey = None, body: Reason | None = None
 ) -> TicketResponse:
     """The customer gives up their place (the reference is their proof of ownership)."""
     reason = body.reason if body else None
-    return await _run(res, reference, Transition(action="CANCEL", actor="customer", reason=reason))
+    request = Transition(action="CANCEL", actor="customer", reason=reason)
+    return await _run(res, reference, request, key)
 
 
 @router.post("/start", response_model=TicketResponse, response_model_by_alias=True)
-async def start(reference: uuid.UUID, who: TicketAdvisorDep, res: ResourcesDep) -> TicketResponse:
+async def start(
+    reference: uuid.UUID, who: TicketAdvisorDep, res: ResourcesDep, key: IdempotencyKey = None
+) -> TicketResponse:
     advisor = _advisor(who)
-    return await _run(
-        res, reference, Transition(action="START", actor=f"advisor:{advisor}", advisor_id=advisor)
-    )
+    request = Transition(action="START", actor=f"advisor:{advisor}", advisor_id=advisor)
+    return await _run(res, reference, request, key)
 
 
 @router.post("/complete", response_model=TicketResponse, response_model_by_alias=True)
 async def complete(
-    reference: uuid.UUID, who: TicketAdvisorDep, res: ResourcesDep
+    reference: uuid.UUID, who: TicketAdvisorDep, res: ResourcesDep, key: IdempotencyKey = None
 ) -> TicketResponse:
     advisor = _advisor(who)
-    return await _run(
-        res,
-        reference,
-        Transition(action="COMPLETE", actor=f"advisor:{advisor}", advisor_id=advisor),
-    )
+    request = Transition(action="COMPLETE", actor=f"advisor:{advisor}", advisor_id=advisor)
+    return await _run(res, reference, request, key)
 
 
 @router.post("/no-show", response_model=TicketResponse, response_model_by_alias=True)
-async def no_show(reference: uuid.UUID, who: TicketAdvisorDep, res: ResourcesDep) -> TicketResponse:
+async def no_show(
+    reference: uuid.UUID, who: TicketAdvisorDep, res: ResourcesDep, key: IdempotencyKey = None
+) -> TicketResponse:
     advisor = _advisor(who)
     return await _run(
         res,
@@ -77,20 +83,27 @@ async def no_show(reference: uuid.UUID, who: TicketAdvisorDep, res: ResourcesDep
             advisor_id=advisor,
             reason="marked by the advisor",
         ),
+        key,
     )
 
 
 @router.post("/recall", response_model=TicketResponse, response_model_by_alias=True)
-async def recall(reference: uuid.UUID, who: TicketAdvisorDep, res: ResourcesDep) -> TicketResponse:
+async def recall(
+    reference: uuid.UUID, who: TicketAdvisorDep, res: ResourcesDep, key: IdempotencyKey = None
+) -> TicketResponse:
     """Announce a called ticket again, or call a no-show back (once)."""
     advisor = _advisor(who)
-    view = await lifecycle.recall(res, reference, advisor, f"advisor:{advisor}")
+    view = await lifecycle.recall(res, reference, advisor, f"advisor:{advisor}", key)
     return TicketResponse.of(view)
 
 
 @router.post("/transfer", response_model=TicketResponse, response_model_by_alias=True)
 async def transfer(
-    reference: uuid.UUID, body: TransferRequest, who: TicketStaffDep, res: ResourcesDep
+    reference: uuid.UUID,
+    body: TransferRequest,
+    who: TicketStaffDep,
+    res: ResourcesDep,
+    key: IdempotencyKey = None,
 ) -> TicketResponse:
     """Move the ticket to another queue; it keeps its arrival time (and so its place)."""
     if who.role == "advisor":
@@ -109,4 +122,5 @@ async def transfer(
             target_queue=body.queue.value,
             reason=body.reason,
         ),
+        key,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import uuid
 
 from sqlalchemy.exc import IntegrityError
@@ -45,13 +46,32 @@ def refusal(err: BaseException, status_now: str) -> ApiError:
     return ApiError(409, f"The ticket is {status_now}", extra={"currentStatus": status_now})
 
 
-async def transition(res: Resources, reference: uuid.UUID, request: Transition) -> TicketView:
+def update_id(action: str, idempotency_key: str | None) -> str | None:
+    """The update id of an API action: the same Idempotency-Key sends the same update, so a
+    client retry after our 15 s give-up gets the first outcome instead of a second RECALL."""
+    if not idempotency_key:
+        return None
+    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
+    return f"api-{action.lower()}-{digest}"
+
+
+async def transition(
+    res: Resources,
+    reference: uuid.UUID,
+    request: Transition,
+    idempotency_key: str | None = None,
+) -> TicketView:
     """Run one transition on the ticket's workflow and answer from the read model."""
     ticket = await current(res, reference)
     try:
         client = await res.temporal.get()
         async with asyncio.timeout(TRANSITION_TIMEOUT_SECONDS):
-            await dispatcher.send_raw(client, ticket_workflow_id(reference), request)
+            await dispatcher.send_raw(
+                client,
+                ticket_workflow_id(reference),
+                request,
+                update_id(request.action, idempotency_key),
+            )
     except WorkflowUpdateFailedError as err:
         raise refusal(err, ticket.status) from None
     except RPCError as err:
@@ -70,12 +90,19 @@ def _unavailable() -> ApiError:
     )
 
 
-async def recall(res: Resources, reference: uuid.UUID, advisor_id: int, actor: str) -> TicketView:
-    """Re-announce a called ticket, or call a no-show back once (the advisor must be free)."""
+async def recall(
+    res: Resources,
+    reference: uuid.UUID,
+    advisor_id: int,
+    actor: str,
+    idempotency_key: str | None = None,
+) -> TicketView:
+    """Re-announce a called ticket, or call a no-show back once (the advisor must be free;
+    that RECALL's update id is its reservation's, see dispatcher.reservation_id)."""
     ticket = await current(res, reference)
     if ticket.status != TicketStatus.NO_SHOW:
         recall = Transition(action=TicketAction.RECALL, actor=actor, advisor_id=advisor_id)
-        return await transition(res, reference, recall)
+        return await transition(res, reference, recall, idempotency_key)
     try:
         client = await res.temporal.get()
         async with asyncio.timeout(TRANSITION_TIMEOUT_SECONDS):

@@ -1,0 +1,235 @@
+"""Record ticket and notification histories from the code as it is now, as replay fixtures.
+
+Run on a version you are about to change (before changing workflow code):
+
+    RECORD_HISTORIES=1 .venv/bin/python scripts/run_pytest.py tests/workflows/record_histories.py
+
+Each ticket life below runs on the time-skipping test server against the test stack's
+database; `fetch_history().to_json()` lands in `tests/workflows/histories/<name>.json`,
+which `test_replay.py` replays against today's workflows on every `make test`.
+Fixtures are never overwritten: a new version records new files beside the old ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from temporalio.client import Client, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.lifecycle import LifecycleActivities
+from activities.notifications import NotificationActivities
+from activities.publisher import Publisher
+from activities.tickets import TicketActivities
+from db.tickets import ensure_branch
+from domain.contracts import (
+    MSG_CREATED,
+    MSG_YOUR_TURN,
+    REPORT_DELIVERY_SIGNAL,
+    TRANSITION_UPDATE,
+    DeliveryReport,
+    NewTicket,
+    TicketState,
+    Transition,
+    notification_workflow_id,
+    ticket_workflow_id,
+)
+from tests.support.data import branch_name, chat_id
+from tests.support.stack import Stack
+from workflows.notification import NotificationWorkflow
+from workflows.search import ensure_search_attributes
+from workflows.ticket import TicketWorkflow
+
+HISTORIES = Path(__file__).parent / "histories"
+TEST_SERVER = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "temporal-test-server"
+QUEUE = "record-histories"
+TAG = os.environ.get("RECORD_HISTORIES", "")
+
+pytestmark = pytest.mark.skipif(not TAG, reason="set RECORD_HISTORIES=<version tag> to record")
+
+
+@pytest.fixture(scope="module")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    server = TEST_SERVER if TEST_SERVER.exists() else None
+    async with await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=str(server) if server else None,
+    ) as environment:
+        await ensure_search_attributes(environment.client, "default")
+        yield environment
+
+
+@pytest.fixture(scope="module")
+async def engine(stack: Stack) -> AsyncIterator[AsyncEngine]:
+    eng = create_async_engine(stack.database_url)
+    yield eng
+    await eng.dispose()
+
+
+def new_ticket(branch: str, chat: int | None = None) -> NewTicket:
+    return NewTicket(
+        reference=uuid.uuid4(),
+        branch_office=branch,
+        queue="CAJA",
+        national_id_hash=uuid.uuid4().hex,
+        national_id_masked="*****999",
+        telegram_chat_id=chat,
+        fingerprint="f",
+        requested_at=datetime.now(UTC),
+    )
+
+
+async def offline_advisor(engine: AsyncEngine, branch: str) -> int:
+    """An advisor nobody dispatches to (OFFLINE): the test sends every CALL itself."""
+    async with engine.begin() as conn:
+        row = await ensure_branch(conn, branch, "America/Santiago")
+        advisor_id: int = (
+            await conn.execute(
+                text(
+                    "INSERT INTO advisor (branch_id, name, email, desk, queues, status)"
+                    " VALUES (:b, 'Asesor Uno', :e, 3, :q, 'OFFLINE') RETURNING id"
+                ),
+                {"b": row.id, "e": f"a{uuid.uuid4().hex[:12]}@test.example", "q": ["CAJA"]},
+            )
+        ).scalar_one()
+        await conn.execute(
+            text("UPDATE branch_queue SET no_show_seconds = 2 WHERE branch_id = :b"), {"b": row.id}
+        )
+    return advisor_id
+
+
+async def start(client: Client, new: NewTicket) -> WorkflowHandle[TicketWorkflow, object]:
+    # The time-skipping server lacks update-with-start; start, then update (same handlers).
+    handle = await client.start_workflow(
+        TicketWorkflow.run, new, id=ticket_workflow_id(new.reference), task_queue=QUEUE
+    )
+    await handle.execute_update(TicketWorkflow.create, new.fingerprint)
+    return handle
+
+
+async def act(handle: WorkflowHandle[TicketWorkflow, object], **fields: object) -> TicketState:
+    try:
+        result: TicketState = await handle.execute_update(
+            TRANSITION_UPDATE, Transition(**fields), result_type=TicketState
+        )
+    except Exception as err:
+        raise AssertionError(f"{fields}: {getattr(err, 'cause', err)!r}") from err
+    return result
+
+
+async def until(handle: WorkflowHandle[TicketWorkflow, object], status: str) -> None:
+    for _ in range(200):
+        if (await handle.query(TicketWorkflow.state)).status == status:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never became {status}")
+
+
+async def save(client: Client, workflow_id: str, name: str) -> None:
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    HISTORIES.mkdir(exist_ok=True)
+    target = HISTORIES / f"{TAG}-{name}.json"
+    assert not target.exists(), f"{target} exists: fixtures are never overwritten"
+    target.write_text(history.to_json())
+
+
+async def test_record(env: WorkflowEnvironment, engine: AsyncEngine, stack: Stack) -> None:
+    publisher = Publisher(stack.env["RABBITMQ_URL"], "ticketero.events")
+    client = env.client
+    branch = branch_name("Replay")
+    adv = await offline_advisor(engine, branch)
+    call = {"action": "CALL", "actor": f"advisor:{adv}", "advisor_id": adv, "desk": 3}
+    mine = {"actor": f"advisor:{adv}", "advisor_id": adv}
+    async with worker(env, engine, publisher):
+        # 2. created (with a chat), called, started, completed; its messages delivered.
+        chat = chat_id()
+        happy = new_ticket(branch, chat)
+        h = await start(client, happy)
+        await act(h, **call, advisor_name="Ana Uno")
+        await act(h, action="START", **mine)
+        await act(h, action="COMPLETE", **mine)
+        await h.result()
+        for kind in (MSG_CREATED, MSG_YOUR_TURN):
+            wid = notification_workflow_id(happy.reference, kind, 1)
+            note = client.get_workflow_handle(wid)
+            await note.signal(
+                REPORT_DELIVERY_SIGNAL,
+                DeliveryReport(message_id=uuid.uuid4(), outcome="SENT"),
+            )
+            await note.result()
+            await save(client, wid, f"notification-{kind.lower()}-sent")
+        await save(client, h.id, "ticket-completed")
+
+        # 3. called, no-show by the timer, recalled once, served.
+        ns = new_ticket(branch)
+        h = await start(client, ns)
+        await act(h, **call)
+        await until(h, "NO_SHOW")  # the branch's no-show wait is 2 s (real time)
+        await act(h, action="RECALL", **mine, desk=3)
+        await act(h, action="START", **mine)
+        await act(h, action="COMPLETE", **mine)
+        await h.result()
+        await save(client, h.id, "ticket-no-show-recalled")
+
+        # 4. called, transferred by its advisor, called again in the new queue, completed.
+        tr = new_ticket(branch)
+        h = await start(client, tr)
+        await act(h, **call)
+        await act(h, action="TRANSFER", **mine, target_queue="PERSONAL_BANKER")
+        await act(h, **call, expected_queue="PERSONAL_BANKER")
+        await act(h, action="START", **mine)
+        await act(h, action="COMPLETE", **mine)
+        await h.result()
+        await save(client, h.id, "ticket-transferred")
+
+        # 5. cancelled by the customer while waiting.
+        cn = new_ticket(branch)
+        h = await start(client, cn)
+        await act(h, action="CANCEL", actor="customer:telegram", reason="via Telegram")
+        await h.result()
+        await save(client, h.id, "ticket-cancelled")
+
+    # 1. nobody calls it: expired at the end of the business day. A server of its own:
+    # the jump to the day's end would make every later ticket of this run start late.
+    server = TEST_SERVER if TEST_SERVER.exists() else None
+    async with (
+        await WorkflowEnvironment.start_time_skipping(
+            data_converter=pydantic_data_converter,
+            test_server_existing_path=str(server) if server else None,
+        ) as fresh,
+        worker(fresh, engine, publisher),
+    ):
+        await ensure_search_attributes(fresh.client, "default")
+        h = await start(fresh.client, new_ticket(branch))
+        await h.result()
+        await save(fresh.client, h.id, "ticket-expired")
+    await publisher.close()
+
+
+def worker(env: WorkflowEnvironment, engine: AsyncEngine, publisher: Publisher) -> Worker:
+    tickets = TicketActivities(engine, "America/Santiago", publisher)
+    notes = NotificationActivities(engine, publisher)
+    lifecycle = LifecycleActivities(engine, env.client, publisher)
+    return Worker(
+        env.client,
+        task_queue=QUEUE,
+        workflows=[TicketWorkflow, NotificationWorkflow],
+        activities=[
+            tickets.create_ticket,
+            lifecycle.apply_transition,
+            lifecycle.after_queue_change,
+            lifecycle.link_chat,
+            notes.enqueue_notification,
+            notes.give_up_notification,
+        ],
+    )
