@@ -100,7 +100,7 @@ def test_an_opening_skipped_by_daylight_saving_opens_right_after_the_gap() -> No
         lambda: DayHours(0, time(14), time(9)),
         lambda: DayHours(0, time(9), time(9)),
         lambda: BranchSchedule("Mars/Olympus"),
-        lambda: BranchSchedule(SANTIAGO, weekly=WEEKDAYS_9_14 + (DayHours(0, time(1), time(2)),)),
+        lambda: BranchSchedule(SANTIAGO, weekly=(*WEEKDAYS_9_14, DayHours(0, time(1), time(2)))),
         lambda: BranchSchedule(SANTIAGO, early_minutes=-1),
         lambda: is_open(branch(), datetime(2026, 1, 1, 10)),
     ],
@@ -126,9 +126,7 @@ def day_hours(draw: st.DrawFn, weekday: int) -> DayHours:
 def schedules(draw: st.DrawFn) -> BranchSchedule:
     days = draw(st.sets(st.integers(0, 6), max_size=7))
     weekly = tuple(draw(day_hours(d)) for d in sorted(days))
-    holidays = draw(
-        st.frozensets(st.dates(date(2026, 1, 1), date(2028, 12, 31)), max_size=20)
-    )
+    holidays = draw(st.frozensets(st.dates(date(2026, 1, 1), date(2028, 12, 31)), max_size=20))
     return BranchSchedule(
         draw(ZONES), weekly=weekly, holidays=holidays, early_minutes=draw(st.integers(0, 120))
     )
