@@ -123,5 +123,35 @@ async def set_rules(
         )
 
 
+@dataclass(frozen=True)
+class HoursEdit:
+    """What a `PUT /api/branches/{branch}` changes of the hours (None: unchanged)."""
+
+    weekly: tuple[DayHours, ...] | None = None
+    holidays: tuple[Holiday, ...] | None = None
+    open_all_hours: bool | None = None
+    early_minutes: int | None = None
+
+
+async def apply_edit(conn: AsyncConnection, branch_id: int, edit: HoursEdit) -> None:
+    if edit.weekly is not None:
+        await set_weekly_hours(conn, branch_id, edit.weekly)
+    if edit.holidays is not None:
+        await set_holidays(conn, branch_id, edit.holidays)
+    await set_rules(
+        conn, branch_id, open_all_hours=edit.open_all_hours, early_minutes=edit.early_minutes
+    )
+
+
+async def retime_open_days(
+    conn: AsyncConnection, branch_id: int, opens: time, closes: time
+) -> None:
+    """Give every weekday that opens the same hours (the single opensAt/closesAt edit)."""
+    await conn.execute(
+        text("UPDATE branch_hours SET opens = :o, closes = :c WHERE branch_id = :b"),
+        {"o": opens, "c": closes, "b": branch_id},
+    )
+
+
 def same_hours_on(days: Sequence[int], opens: time, closes: time) -> tuple[DayHours, ...]:
     return tuple(DayHours(d, opens, closes) for d in days)

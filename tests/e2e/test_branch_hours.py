@@ -115,3 +115,40 @@ async def test_a_queue_nobody_serves_promises_no_time(api: httpx.AsyncClient) ->
     for queue in public.json()["queues"]:
         assert queue["estimatedWaitMinutes"] is None, queue
         assert queue["estimatedWaitReason"] == "NO_ADVISORS"
+
+
+async def test_staff_edit_weekly_hours_and_holidays(api: httpx.AsyncClient) -> None:
+    headers = await bootstrap_headers(api)
+    name = await _register(api, openAllHours=True)
+    taken = await api.post(
+        "/api/tickets", json={"nationalId": national_id(), "branchOffice": name, "queue": "CAJA"}
+    )
+    assert taken.status_code == 201, taken.text
+
+    today = _local_today()
+    edit = {
+        "openAllHours": False,
+        "earlyMinutes": 30,
+        "weeklyHours": [{"weekday": "SATURDAY", "opens": "10:00", "closes": "13:00"}],
+        "holidays": [{"day": today.isoformat(), "name": "Feriado"}],
+    }
+    resp = await api.put(f"/api/branches/{name}", json=edit, headers=headers)
+    assert resp.status_code == 200, resp.text
+    hours = resp.json()["hours"]
+    assert hours == {
+        "weeklyHours": [{"weekday": "SATURDAY", "opens": "10:00", "closes": "13:00"}],
+        "holidays": [{"day": today.isoformat(), "name": "Feriado"}],
+        "openAllHours": False,
+        "earlyMinutes": 30,
+    }
+    assert (await api.get(f"/api/branches/{name}", headers=headers)).json()["hours"] == hours
+
+    refused = await api.post(
+        "/api/tickets", json={"nationalId": national_id(), "branchOffice": name, "queue": "CAJA"}
+    )
+    assert refused.status_code == 409, refused.text
+    opening = datetime.fromisoformat(refused.json()["nextOpening"]).astimezone(ZoneInfo(TIME_ZONE))
+    assert opening.weekday() == 5 and opening.strftime("%H:%M") == "10:00"
+    tickets_from = datetime.fromisoformat(refused.json()["ticketsFrom"])
+    assert tickets_from == opening - timedelta(minutes=30)
+    assert "desde las 09:30" in refused.json()["message"]
