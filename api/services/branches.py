@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 from api.errors import ApiError
@@ -31,15 +32,39 @@ async def create_branch(res: Resources, body: BranchCreate) -> BranchRow:
         )
     if created is None:
         raise ApiError(409, f"A branch named {body.name!r} already exists", field="name")
+    forget_hours()
     return created
+
+
+# Hours by lower-cased branch name, for a few seconds: a kiosk's burst of tickets does not
+# take a database connection each. Edits through this process forget them at once.
+_HOURS_TTL_SECONDS = 5.0
+_hours_cache: dict[str, tuple[float, hours_store.BranchHoursRow | None]] = {}
+
+
+async def _hours(res: Resources, name: str) -> hours_store.BranchHoursRow | None:
+    key, now = name.lower(), time.monotonic()
+    cached = _hours_cache.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    async with res.engine.connect() as conn:
+        found = await hours_store.hours_by_name(conn, name)
+    if len(_hours_cache) >= _KNOWN_MAX:
+        _hours_cache.clear()
+    _hours_cache[key] = (now + _HOURS_TTL_SECONDS, found)
+    return found
+
+
+def forget_hours() -> None:
+    """Drop the cached hours (after a branch's hours change)."""
+    _hours_cache.clear()
 
 
 async def require_open(res: Resources, name: str, now: datetime | None = None) -> None:
     """A 409 naming the next opening (in the branch's zone, and as `nextOpening`) unless
     the branch takes tickets now: open, or opening within its early minutes."""
     at = now or datetime.now(UTC)
-    async with res.engine.connect() as conn:
-        found = await hours_store.hours_by_name(conn, name)
+    found = await _hours(res, name)
     if found is None or accepts_tickets(found.schedule, at):
         return
     schedule = found.schedule

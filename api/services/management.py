@@ -14,6 +14,7 @@ from api.auth.users import create_user
 from api.errors import ApiError
 from api.resources import Resources
 from api.schemas.management import AdvisorLogin
+from api.services.branches import forget_hours
 from api.services.supervision import branch_settings, queue_settings
 from db import advisors as advisor_store
 from db import hours as hours_store
@@ -74,7 +75,9 @@ async def edit_branch(
             await hours_store.retime_open_days(conn, branch.id, opens, closes)
         if hours is not None:
             await hours_store.apply_edit(conn, branch.id, hours)
-        return await branch_settings(conn, branch.name)
+        edited = await branch_settings(conn, branch.name)
+    forget_hours()
+    return edited
 
 
 async def edit_queue(

@@ -1,4 +1,7 @@
-"""Wait estimates (Erlang model) and the moving average of service times."""
+"""Wait estimates (Erlang model) and the moving average of service times.
+
+Long because the estimate's promises (range around the figure, never zero width while
+someone is ahead, no time without advisors) each have examples and property tests."""
 
 import dataclasses
 import math
