@@ -47,7 +47,7 @@ class KioskIssuer:
         engine = create_async_engine(self.database_url, pool_size=1)
         try:
             async with engine.begin() as conn:
-                row = await create_branch(conn, branch, TIME_ZONE)
+                row = await create_branch(conn, branch, TIME_ZONE, open_all_hours=True)
                 assert row is not None
                 tokens = [
                     (await kiosks.issue(conn, row.id, f"bench {i}", "bench"))[1]

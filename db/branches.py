@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import time
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.hours import WORKDAYS, Holiday, same_hours_on, set_holidays, set_rules, set_weekly_hours
 from db.tickets import BranchRow, _seed_queues
+from domain.hours import DayHours
 
 _FIND = "SELECT id, name, time_zone FROM branch WHERE lower(name) = lower(:n)"
 
@@ -24,8 +27,16 @@ async def create_branch(
     time_zone: str,
     opens_at: time | None = None,
     closes_at: time | None = None,
+    *,
+    weekly: Sequence[DayHours] | None = None,
+    holidays: Sequence[Holiday] = (),
+    open_all_hours: bool = False,
+    early_minutes: int = 0,
 ) -> BranchRow | None:
-    """Register a branch with the default queue settings; None when the name is taken."""
+    """Register a branch with the default queue settings; None when the name is taken.
+
+    Without `weekly` hours it opens Monday to Friday from `opens_at` to `closes_at`
+    (09:00 to 14:00 unless given)."""
     row = (
         await conn.execute(
             text(
@@ -45,6 +56,11 @@ async def create_branch(
             text(f"UPDATE branch SET {assignments} WHERE id = :id"),  # noqa: S608 - fixed columns
             {**hours, "id": row.id},
         )
+    if weekly is None:
+        weekly = same_hours_on(WORKDAYS, opens_at or time(9, 0), closes_at or time(14, 0))
+    await set_weekly_hours(conn, row.id, weekly)
+    await set_holidays(conn, row.id, holidays)
+    await set_rules(conn, row.id, open_all_hours=open_all_hours, early_minutes=early_minutes)
     return BranchRow(id=row.id, name=row.name, time_zone=row.time_zone)
 
 

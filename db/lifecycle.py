@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.metrics import bump, observe
 from domain.contracts import AppliedTransition, LinkRecord, TransitionRecord
-from domain.estimate import update_moving_average
+from domain.estimate import ServiceStats
 from domain.states import AdvisorStatus, TicketAction, TicketStatus
 
 # Actions after which the ticket no longer occupies its advisor.
@@ -186,22 +186,27 @@ async def _record(
 async def _learn_service_time(
     conn: AsyncConnection, branch_id: int, queue: str, seconds: float
 ) -> None:
-    """Fold a measured service into the queue's moving average (wait estimates use it)."""
+    """Fold a measured service into the queue's average (wait estimates use it; see
+    `ServiceStats.observe`: outliers trimmed, configured average until enough samples)."""
     current = (
         await conn.execute(
             text(
-                "SELECT avg_service_seconds FROM branch_queue"
+                "SELECT avg_service_seconds, service_samples FROM branch_queue"
                 " WHERE branch_id = :b AND queue = :q FOR UPDATE"
             ),
             {"b": branch_id, "q": queue},
         )
-    ).scalar_one()
+    ).one()
+    before = ServiceStats(float(current.avg_service_seconds), int(current.service_samples))
+    after = before.observe(max(0.0, seconds))
+    if after is before:
+        return
     await conn.execute(
         text(
-            "UPDATE branch_queue SET avg_service_seconds = :v,"
-            " service_samples = service_samples + 1 WHERE branch_id = :b AND queue = :q"
+            "UPDATE branch_queue SET avg_service_seconds = :v, service_samples = :n"
+            " WHERE branch_id = :b AND queue = :q"
         ),
-        {"v": update_moving_average(current, seconds), "b": branch_id, "q": queue},
+        {"v": after.mean_service_seconds, "n": after.samples, "b": branch_id, "q": queue},
     )
 
 

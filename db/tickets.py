@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.statuses import ACTIVE, SERVING_ADVISORS, WAITING
 from domain.contracts import CreateOutcome, NewTicket, TicketView, WaitRange
-from domain.estimate import estimate_wait
+from domain.estimate import WaitEstimate, honest_wait
 from domain.numbering import business_day, business_day_bounds, format_ticket_number
 from domain.queues import DEFAULT_QUEUE_SETTINGS
 from domain.states import AdvisorStatus, TicketStatus
@@ -127,8 +127,9 @@ async def _view(conn: AsyncConnection, row: Any) -> TicketView:
         ).scalar_one()
         position = ahead + 1
         servers, idle = await _staffing_in(conn, row.branch_id, row.queue)
-        est = estimate_wait(ahead, row.avg_service_seconds, servers=servers, idle_servers=idle)
-        wait = WaitRange(minutes=est.minutes, low=est.low_minutes, high=est.high_minutes)
+        wait = _range(
+            honest_wait(ahead, row.avg_service_seconds, servers=servers, idle_servers=idle)
+        )
     return TicketView(
         reference=row.reference,
         number=row.number,
@@ -144,6 +145,13 @@ async def _view(conn: AsyncConnection, row: Any) -> TicketView:
         desk=row.desk,
         called_at=row.called_at,
     )
+
+
+def _range(est: WaitEstimate | None) -> WaitRange | None:
+    """The wait a waiting ticket is told; None when nobody serves its queue now."""
+    if est is None:
+        return None
+    return WaitRange(minutes=est.minutes, low=est.low_minutes, high=est.high_minutes)
 
 
 _STAFFING = (
@@ -344,9 +352,7 @@ async def _create_once(engine: AsyncEngine, new: NewTicket, default_tz: str) -> 
             )
         ).one()
     staff = await _staffing(engine, place.id, new.queue)
-    est = estimate_wait(
-        row.ahead, place.avg_service_seconds, servers=staff[0], idle_servers=staff[1]
-    )
+    est = honest_wait(row.ahead, place.avg_service_seconds, servers=staff[0], idle_servers=staff[1])
     return CreateOutcome(
         branch_id=place.id,
         advisor_free=row.advisor_free,
@@ -358,9 +364,7 @@ async def _create_once(engine: AsyncEngine, new: NewTicket, default_tz: str) -> 
             status=TicketStatus.WAITING.value,
             position=row.ahead + 1,
             tickets_ahead=row.ahead,
-            estimated_wait=WaitRange(
-                minutes=est.minutes, low=est.low_minutes, high=est.high_minutes
-            ),
+            estimated_wait=_range(est),
             created_at=row.created_at,
             expires_at=day_end,
             telegram_chat_id=new.telegram_chat_id,

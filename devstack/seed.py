@@ -75,13 +75,20 @@ async def _branch(engine: AsyncEngine, log: list[str]) -> int:
             )
         ).first()
         if found is not None:
+            # a demo branch is open at all hours, so a newcomer can try it at any time
+            await conn.execute(
+                text("UPDATE branch SET open_all_hours = true WHERE id = :b"), {"b": found.id}
+            )
             return int(found.id)
         branch = await ensure_branch(conn, BRANCH, TIME_ZONE)
         await conn.execute(
-            text("UPDATE branch SET time_zone = :tz, opens_at = :o, closes_at = :c WHERE id = :b"),
+            text(
+                "UPDATE branch SET time_zone = :tz, opens_at = :o, closes_at = :c,"
+                " open_all_hours = true WHERE id = :b"
+            ),
             {"tz": TIME_ZONE, "o": OPENS, "c": CLOSES, "b": branch.id},
         )
-    _created(log, f"branch {BRANCH!r} ({TIME_ZONE}, {OPENS:%H:%M}-{CLOSES:%H:%M})")
+    _created(log, f"branch {BRANCH!r} ({TIME_ZONE}, open at all hours for trying things out)")
     return branch.id
 
 

@@ -34,9 +34,7 @@ async def create_branch(
     supervisors of every branch only: one limited to some branches cannot add others."""
     if who.branches is not None:
         raise ApiError(403, "only operators and supervisors of every branch register branches")
-    created = await service.create_branch(
-        res, body.name, body.time_zone, body.opens_at, body.closes_at
-    )
+    created = await service.create_branch(res, body)
     response.headers["Location"] = f"/api/branches/{created.name}"
     return BranchCreated(id=created.id, name=created.name, time_zone=created.time_zone)
 

@@ -14,6 +14,7 @@ from api.auth.scope import AdvisorSupervisorDep, BranchSupervisorDep, require_br
 from api.deps import ResourcesDep
 from api.error_docs import errors
 from api.pagination import PageDep
+from api.schemas.hours import BranchHoursOut
 from api.schemas.management import (
     AdvisorCreate,
     AdvisorOut,
@@ -44,7 +45,7 @@ async def list_branches(who: SupervisorDep, res: ResourcesDep, page: PageDep) ->
 
 @router.get("/api/branches/{branch}", response_model=BranchOut)
 async def get_branch(branch: str, who: BranchSupervisorDep, res: ResourcesDep) -> BranchOut:
-    return BranchOut.model_validate(await service.get_branch(res, branch))
+    return await _with_hours(res, BranchOut.model_validate(await service.get_branch(res, branch)))
 
 
 @router.put("/api/branches/{branch}", response_model=BranchOut, responses=errors(409))
@@ -52,7 +53,13 @@ async def edit_branch(
     branch: str, body: BranchEdit, who: BranchSupervisorDep, res: ResourcesDep
 ) -> BranchOut:
     """Change the time zone and/or opening hours; fields left out keep their value."""
-    return BranchOut.model_validate(await service.edit_branch(res, branch, body.changes()))
+    edited = await service.edit_branch(res, branch, body.changes(), body.hours())
+    return await _with_hours(res, BranchOut.model_validate(edited))
+
+
+async def _with_hours(res: ResourcesDep, out: BranchOut) -> BranchOut:
+    found = await service.branch_hours(res, out.id)
+    return out if found is None else out.model_copy(update={"hours": BranchHoursOut.of(found)})
 
 
 @router.put("/api/branches/{branch}/queues/{queue}", response_model=BranchOut)

@@ -40,12 +40,14 @@ async def create_ticket(
 ) -> TicketResponse:
     """Take a ticket at a registered branch (404 listing the branches otherwise). Retrying
     with the same `Idempotency-Key` returns the same ticket. Rate limited per client
-    address (429 with `Retry-After`); a kiosk sending its token has its own limit."""
+    address (429 with `Retry-After`); a kiosk sending its token has its own limit. Outside
+    the branch's hours a 409 names the next opening (`nextOpening`)."""
     key = service.validate_idempotency_key(idempotency_key)
     await branches.admit_ticket(
         res, ticket_limits(request), client_address(request), kiosk_token, body.branch_office
     )
     await branches.require_branch(res, body.branch_office)
+    await branches.require_open(res, body.branch_office)
     outcome = await service.create_ticket(res, body, key)
     if outcome.created:
         tickets_created.labels(queue=outcome.ticket.queue).inc()

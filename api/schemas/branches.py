@@ -11,6 +11,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from pydantic.alias_generators import to_camel
 
 from api.errors import ApiError
+from api.schemas.hours import DayHoursBody, EarlyMinutes, HolidayBody, weekly_hours
+from domain.hours import DayHours
 from domain.text import clean_text
 
 
@@ -43,6 +45,27 @@ class BranchCreate(_Camel):
     time_zone: str = Field(description="IANA time zone, e.g. America/Santiago")
     opens_at: LocalTime | None = None
     closes_at: LocalTime | None = None
+    weekly_hours: list[DayHoursBody] | None = Field(
+        default=None,
+        description="hours per weekday (a weekday left out is closed); default Monday to"
+        " Friday from opensAt to closesAt",
+        max_length=7,
+    )
+    holidays: list[HolidayBody] = Field(default_factory=list, max_length=366)
+    open_all_hours: bool = Field(default=False, description="takes tickets at any time")
+    early_minutes: EarlyMinutes = Field(
+        default=0, description="takes tickets this many minutes before opening"
+    )
+
+    def weekly(self) -> tuple[DayHours, ...] | None:
+        return None if self.weekly_hours is None else weekly_hours(self.weekly_hours)
+
+    @field_validator("weekly_hours")
+    @classmethod
+    def _one_per_day(cls, value: list[DayHoursBody] | None) -> list[DayHoursBody] | None:
+        if value is not None:
+            weekly_hours(value)
+        return value
 
     @field_validator("time_zone")
     @classmethod

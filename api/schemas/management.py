@@ -2,7 +2,8 @@
 advisors.
 
 Request bodies validate every field with a Spanish message naming it; explicit
-nulls are refused (leave a field out to keep its value).
+nulls are refused (leave a field out to keep its value). Long because branches, queues
+and advisors each have their bodies and validation messages here.
 """
 
 from __future__ import annotations
@@ -21,7 +22,15 @@ from pydantic.alias_generators import to_camel
 
 from api.errors import ApiError
 from api.schemas.common import CamelModel, HourMinute
+from api.schemas.hours import (
+    BranchHoursOut,
+    DayHoursBody,
+    EarlyMinutes,
+    HolidayBody,
+    weekly_hours,
+)
 from db.advisors import NewAdvisor
+from db.hours import HoursEdit
 from domain.queues import QueueName, parse_queue
 from domain.states import AdvisorStatus
 from domain.text import text_problem
@@ -105,8 +114,38 @@ class BranchEdit(_Body):
     model_config = ConfigDict(extra="forbid")
 
     time_zone: str | None = None
-    opens_at: LocalTime | None = None
+    opens_at: LocalTime | None = Field(
+        default=None, description="with closesAt: the hours of every weekday that opens"
+    )
     closes_at: LocalTime | None = None
+    weekly_hours: list[DayHoursBody] | None = Field(
+        default=None, description="replaces the weekly hours; a weekday left out is closed"
+    )
+    holidays: list[HolidayBody] | None = Field(default=None, description="replaces the holidays")
+    open_all_hours: bool | None = None
+    early_minutes: EarlyMinutes | None = None
+
+    @field_validator("weekly_hours")
+    @classmethod
+    def _one_per_day(cls, value: list[DayHoursBody] | None) -> list[DayHoursBody] | None:
+        if value is not None:
+            weekly_hours(value)
+        return value
+
+    def hours(self) -> HoursEdit:
+        """The hours part of the edit (what `changes()` leaves to the branch columns)."""
+        return HoursEdit(
+            weekly=None if self.weekly_hours is None else weekly_hours(self.weekly_hours),
+            holidays=None if self.holidays is None else tuple(h.domain() for h in self.holidays),
+            open_all_hours=self.open_all_hours,
+            early_minutes=self.early_minutes,
+        )
+
+    def changes(self) -> dict[str, Any]:
+        found = super().changes()
+        for key in ("weekly_hours", "holidays", "open_all_hours", "early_minutes"):
+            found.pop(key, None)
+        return found
 
     @field_validator("time_zone")
     @classmethod
@@ -166,6 +205,9 @@ class BranchOut(CamelModel):
     opens_at: HourMinute
     closes_at: HourMinute
     queues: list[QueueSettingsOut]
+    hours: BranchHoursOut | None = Field(
+        default=None, description="weekly hours, holidays, early minutes, open at all hours"
+    )
 
 
 # --- advisors ---------------------------------------------------------------------------

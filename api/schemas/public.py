@@ -23,8 +23,9 @@ class PublicQueueOut(_Out):
     queue: str
     prefix: str
     waiting: int
-    estimated_wait_minutes: int
-    estimated_wait_range: WaitRangeOut
+    estimated_wait_minutes: int | None
+    estimated_wait_range: WaitRangeOut | None
+    estimated_wait_reason: str | None = None
 
 
 class PublicBranchOut(_Out):
@@ -43,9 +44,10 @@ class PublicBranchOut(_Out):
                     prefix=q.prefix,
                     waiting=q.waiting,
                     estimated_wait_minutes=q.estimated_wait_minutes,
-                    estimated_wait_range=WaitRangeOut(
-                        low=q.estimated_wait_low, high=q.estimated_wait_high
-                    ),
+                    estimated_wait_range=None
+                    if q.estimated_wait_low is None or q.estimated_wait_high is None
+                    else WaitRangeOut(low=q.estimated_wait_low, high=q.estimated_wait_high),
+                    estimated_wait_reason=q.estimated_wait_reason,
                 )
                 for q in branch.queues
             ],

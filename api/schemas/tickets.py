@@ -11,6 +11,7 @@ from pydantic.alias_generators import to_camel
 
 from api.text_fields import free_text
 from domain.contracts import TicketView
+from domain.estimate import NO_ADVISORS
 from domain.national_id import NationalId, normalize_phone, parse_national_id
 from domain.queues import QueueName, parse_queue
 from domain.states import TicketStatus
@@ -68,6 +69,11 @@ class CreateTicketRequest(BaseModel):
         return None if value in (None, "") else normalize_phone(value)
 
 
+def wait_reason(position: int | None, wait: object | None) -> str | None:
+    """Why a waiting ticket (or a newcomer) is told no time: nobody serves the queue."""
+    return NO_ADVISORS if position is not None and wait is None else None
+
+
 class WaitRangeOut(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
     low: int
@@ -88,6 +94,10 @@ class TicketResponse(BaseModel):
     tickets_ahead: int | None
     estimated_wait_minutes: int | None
     estimated_wait_range: WaitRangeOut | None
+    estimated_wait_reason: str | None = Field(
+        default=None,
+        description=f"{NO_ADVISORS}: waiting, but nobody serves the queue now, so no time",
+    )
     created_at: datetime
     expires_at: datetime
     desk: int | None = None
@@ -107,6 +117,7 @@ class TicketResponse(BaseModel):
             tickets_ahead=view.tickets_ahead,
             estimated_wait_minutes=wait.minutes if wait else None,
             estimated_wait_range=WaitRangeOut(low=wait.low, high=wait.high) if wait else None,
+            estimated_wait_reason=wait_reason(view.position, wait),
             created_at=view.created_at,
             expires_at=view.expires_at,
             desk=view.desk,
@@ -126,6 +137,7 @@ class PositionResponse(BaseModel):
     tickets_ahead: int | None
     estimated_wait_minutes: int | None
     estimated_wait_range: WaitRangeOut | None
+    estimated_wait_reason: str | None = None
 
     @classmethod
     def of(cls, view: TicketView) -> PositionResponse:
@@ -139,6 +151,7 @@ class PositionResponse(BaseModel):
             tickets_ahead=view.tickets_ahead,
             estimated_wait_minutes=full.estimated_wait_minutes,
             estimated_wait_range=full.estimated_wait_range,
+            estimated_wait_reason=full.estimated_wait_reason,
         )
 
 

@@ -2,25 +2,96 @@
 
 from __future__ import annotations
 
-from datetime import time
+import time
+from datetime import UTC, datetime, timedelta
 
 from api.errors import ApiError
 from api.limits import TicketRateLimits
 from api.resources import Resources
+from api.schemas.branches import BranchCreate
 from api.services.supervision import branch_key
 from db import branches as store
+from db import hours as hours_store
 from db import kiosks as kiosk_store
 from db.tickets import BranchRow
+from domain.hours import accepts_tickets, describe_opening_es, next_opening
 
 
-async def create_branch(
-    res: Resources, name: str, time_zone: str, opens_at: time | None, closes_at: time | None
-) -> BranchRow:
+async def create_branch(res: Resources, body: BranchCreate) -> BranchRow:
     async with res.engine.begin() as conn:
-        created = await store.create_branch(conn, name, time_zone, opens_at, closes_at)
+        created = await store.create_branch(
+            conn,
+            body.name,
+            body.time_zone,
+            body.opens_at,
+            body.closes_at,
+            weekly=body.weekly(),
+            holidays=[h.domain() for h in body.holidays],
+            open_all_hours=body.open_all_hours,
+            early_minutes=body.early_minutes,
+        )
     if created is None:
-        raise ApiError(409, f"A branch named {name!r} already exists", field="name")
+        raise ApiError(409, f"A branch named {body.name!r} already exists", field="name")
+    forget_hours()
     return created
+
+
+# Hours by lower-cased branch name, for a few seconds: a kiosk's burst of tickets does not
+# take a database connection each. Edits through this process forget them at once.
+_HOURS_TTL_SECONDS = 5.0
+_hours_cache: dict[str, tuple[float, hours_store.BranchHoursRow | None]] = {}
+
+
+async def _hours(res: Resources, name: str) -> hours_store.BranchHoursRow | None:
+    key, now = name.lower(), time.monotonic()
+    cached = _hours_cache.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    async with res.engine.connect() as conn:
+        found = await hours_store.hours_by_name(conn, name)
+    if len(_hours_cache) >= _KNOWN_MAX:
+        _hours_cache.clear()
+    _hours_cache[key] = (now + _HOURS_TTL_SECONDS, found)
+    return found
+
+
+def forget_hours() -> None:
+    """Drop the cached hours (after a branch's hours change)."""
+    _hours_cache.clear()
+
+
+async def require_open(res: Resources, name: str, now: datetime | None = None) -> None:
+    """A 409 naming the next opening (in the branch's zone, and as `nextOpening`) unless
+    the branch takes tickets now: open, or opening within its early minutes."""
+    at = now or datetime.now(UTC)
+    found = await _hours(res, name)
+    if found is None or accepts_tickets(found.schedule, at):
+        return
+    schedule = found.schedule
+    opening = next_opening(schedule, at)
+    extra: dict[str, str | None] = {
+        "code": "BRANCH_CLOSED",
+        "nextOpening": None,
+        "ticketsFrom": None,
+        "timeZone": schedule.time_zone,
+    }
+    if opening is None:
+        message = (
+            f"La sucursal {found.name} está cerrada y no tiene un horario de atención próximo."
+        )
+    else:
+        tickets_from = opening - timedelta(minutes=schedule.early_minutes)
+        extra["nextOpening"] = opening.astimezone(schedule.zone).isoformat()
+        extra["ticketsFrom"] = tickets_from.astimezone(schedule.zone).isoformat()
+        message = (
+            f"La sucursal {found.name} está cerrada. Abre el"
+            f" {describe_opening_es(opening, schedule.time_zone)}"
+            f" (hora de {schedule.time_zone})"
+        )
+        if schedule.early_minutes:
+            message += f"; entrega números desde las {tickets_from.astimezone(schedule.zone):%H:%M}"
+        message += "."
+    raise ApiError(409, message, field="branchOffice", extra=extra)
 
 
 async def unknown_branch(res: Resources, name: str, field: str = "branchOffice") -> ApiError:

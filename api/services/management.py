@@ -14,8 +14,10 @@ from api.auth.users import create_user
 from api.errors import ApiError
 from api.resources import Resources
 from api.schemas.management import AdvisorLogin
+from api.services.branches import forget_hours
 from api.services.supervision import branch_settings, queue_settings
 from db import advisors as advisor_store
+from db import hours as hours_store
 from db import supervision as store
 from db.branches import count_branches
 from db.tickets import ensure_branch
@@ -38,10 +40,20 @@ async def get_branch(res: Resources, name: str) -> store.BranchSettingsRow:
         return await branch_settings(conn, name)
 
 
+async def branch_hours(res: Resources, branch_id: int) -> hours_store.BranchHoursRow | None:
+    async with res.engine.connect() as conn:
+        return await hours_store.hours_of(conn, branch_id)
+
+
 async def edit_branch(
-    res: Resources, name: str, changes: dict[str, Any]
+    res: Resources,
+    name: str,
+    changes: dict[str, Any],
+    hours: hours_store.HoursEdit | None = None,
 ) -> store.BranchSettingsRow:
-    """Time zone and opening hours; the resulting hours must open before they close."""
+    """Time zone and opening hours; the resulting hours must open before they close.
+    `opensAt`/`closesAt` alone retime every weekday that opens; `weeklyHours`,
+    `holidays`, `openAllHours` and `earlyMinutes` replace what they name."""
     async with res.engine.begin() as conn:
         branch = await branch_settings(conn, name)
         opens: time = changes.get("opens_at", branch.opens_at)
@@ -55,7 +67,17 @@ async def edit_branch(
                 field=field_name,
             )
         await store.update_branch(conn, branch.id, changes)
-        return await branch_settings(conn, branch.name)
+        if (
+            hours is not None
+            and hours.weekly is None
+            and changes.keys() & {"opens_at", "closes_at"}
+        ):
+            await hours_store.retime_open_days(conn, branch.id, opens, closes)
+        if hours is not None:
+            await hours_store.apply_edit(conn, branch.id, hours)
+        edited = await branch_settings(conn, branch.name)
+    forget_hours()
+    return edited
 
 
 async def edit_queue(

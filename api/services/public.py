@@ -10,7 +10,7 @@ from api.errors import ApiError
 from api.resources import Resources
 from db import supervision as store
 from db.branches import branch_names as stored_branch_names
-from domain.estimate import estimate_wait
+from domain.estimate import NO_ADVISORS, honest_wait
 from domain.numbering import business_day
 
 #: Branch names listed publicly at most (the home page's picker).
@@ -22,9 +22,11 @@ class PublicQueue:
     queue: str
     prefix: str
     waiting: int
-    estimated_wait_minutes: int
-    estimated_wait_low: int
-    estimated_wait_high: int
+    estimated_wait_minutes: int | None
+    estimated_wait_low: int | None
+    estimated_wait_high: int | None
+    #: `NO_ADVISORS` when nobody serves the queue now (and no time is given)
+    estimated_wait_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,8 @@ async def branch_names(res: Resources, limit: int = MAX_PUBLIC_BRANCHES) -> list
 
 async def branch_queues(res: Resources, name: str) -> PublicBranch:
     """Each queue of the branch with its waiting count and the wait a newcomer can expect
-    (the estimate the ticket response would give: measured service time and staffing)."""
+    (the estimate the ticket response would give: measured service time and staffing),
+    or no time and the reason `NO_ADVISORS` when nobody serves the queue now."""
     now = datetime.now(UTC)
     key = " ".join(name.split())
     async with res.engine.connect() as conn:
@@ -56,7 +59,7 @@ async def branch_queues(res: Resources, name: str) -> PublicBranch:
     prefixes = {q.queue: q.prefix for q in branch.queues}
     queues = []
     for figure in figures:
-        guess = estimate_wait(
+        guess = honest_wait(
             figure.waiting,
             figure.avg_service_seconds,
             servers=figure.serving_advisors,
@@ -67,9 +70,10 @@ async def branch_queues(res: Resources, name: str) -> PublicBranch:
                 queue=figure.queue,
                 prefix=prefixes.get(figure.queue, ""),
                 waiting=figure.waiting,
-                estimated_wait_minutes=guess.minutes,
-                estimated_wait_low=guess.low_minutes,
-                estimated_wait_high=guess.high_minutes,
+                estimated_wait_minutes=None if guess is None else guess.minutes,
+                estimated_wait_low=None if guess is None else guess.low_minutes,
+                estimated_wait_high=None if guess is None else guess.high_minutes,
+                estimated_wait_reason=NO_ADVISORS if guess is None else None,
             )
         )
     return PublicBranch(branch_office=branch.name, generated_at=now, queues=queues)

@@ -21,11 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.errors import ApiError
 from api.resources import Resources
 from db import advisors as advisor_store
+from db import hours as hours_store
 from db import supervision as store
 from db.supervision import as_minutes
 from domain.alerts import AdvisorSnapshot, Alert, QueueSnapshot, evaluate_alerts
-from domain.alerts import within_opening_hours as branch_open
 from domain.estimate import estimate_wait
+from domain.hours import is_open
 from domain.numbering import business_day, format_ticket_number
 from domain.queues import parse_queue
 from domain.states import SERVING_ADVISOR_STATUSES, AdvisorStatus
@@ -167,6 +168,12 @@ def queue_settings(branch: store.BranchSettingsRow, raw: str) -> store.QueueSett
     raise ApiError(404, f"Cola no encontrada en la sucursal {branch.name}: {raw[:40]!r}")
 
 
+async def _open_now(conn: AsyncConnection, branch_id: int, now: datetime) -> bool:
+    """Within the branch's weekly hours, not a holiday (or open at all hours)."""
+    found = await hours_store.hours_of(conn, branch_id)
+    return found is not None and is_open(found.schedule, now)
+
+
 def _today(branch: store.BranchSettingsRow, now: datetime) -> date:
     return business_day(now, branch.time_zone)
 
@@ -183,6 +190,7 @@ async def dashboard(res: Resources, name: str) -> Dashboard:
         figures = await store.queue_figures(conn, branch.id, day, now)
         percentiles = await store.day_percentiles(conn, branch.id, day)
         people = await advisor_store.branch_day(conn, branch.id, day)
+        open_now = await _open_now(conn, branch.id, now)
     figures = [replace(f, day=percentiles.get(f.queue)) for f in figures]
     by_status = dict.fromkeys(ADVISOR_STATUSES, 0)
     for person in people:
@@ -198,7 +206,7 @@ async def dashboard(res: Resources, name: str) -> Dashboard:
         branch_office=branch.name,
         time_zone=branch.time_zone,
         business_day=day,
-        open_now=branch_open(now, branch.time_zone, branch.opens_at, branch.closes_at),
+        open_now=open_now,
         generated_at=now,
         queues=figures,
         advisors=by_status,
@@ -279,7 +287,7 @@ async def alerts(res: Resources, name: str) -> AlertReport:
         figures = await store.queue_figures(conn, branch.id, day, now)
         people = await advisor_store.branch_day(conn, branch.id, day)
         failed = await store.failed_notifications(conn, branch.id, day)
-    open_now = branch_open(now, branch.time_zone, branch.opens_at, branch.closes_at)
+        open_now = await _open_now(conn, branch.id, now)
     found = evaluate_alerts(
         [
             QueueSnapshot(

@@ -7,7 +7,14 @@ fails when a migration and these models disagree. Queries may stay hand-written 
 
 from sqlmodel import SQLModel
 
-from db.models.branches import Branch, BranchQueue, Kiosk, TicketCounter
+from db.models.branches import (
+    Branch,
+    BranchHoliday,
+    BranchHours,
+    BranchQueue,
+    Kiosk,
+    TicketCounter,
+)
 from db.models.messages import Mensaje, MetricCounter
 from db.models.ops import AppState, OpsRun
 from db.models.security import AppUserBranch, AuthEvent, LoginThrottle
@@ -23,6 +30,8 @@ __all__ = [
     "AppUserBranch",
     "AuthEvent",
     "Branch",
+    "BranchHoliday",
+    "BranchHours",
     "BranchQueue",
     "Kiosk",
     "LoginThrottle",

@@ -130,7 +130,10 @@ async def _fuzz(stack: Stack, api: httpx.AsyncClient, headers: dict[str, str]) -
 async def fuzz_branch(db: AsyncEngine) -> str:
     name = f"Fuzz {uuid.uuid4().hex[:8]}"
     async with db.begin() as conn:
-        await ensure_branch(conn, name, "America/Santiago")
+        row = await ensure_branch(conn, name, "America/Santiago")
+        await conn.execute(
+            text("UPDATE branch SET open_all_hours = true WHERE id = :b"), {"b": row.id}
+        )
     return name
 
 

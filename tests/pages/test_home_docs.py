@@ -76,6 +76,7 @@ async def picker_and_runbook_branch(api: httpx.AsyncClient) -> None:
         "waiting",
         "estimatedWaitMinutes",
         "estimatedWaitRange",
+        "estimatedWaitReason",
     }
     assert (await api.get("/api/public/branches/Nope%20x/queues")).status_code == 404
     assert "Test" in (await api.get("/api/public/branches")).json()["branches"]

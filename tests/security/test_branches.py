@@ -120,6 +120,10 @@ async def test_staff_register_a_branch_with_default_queues(
         "EMPRESAS",
         "GERENCIA",
     }
+    # registered with hours (default Monday to Friday): open it at all hours to take one
+    # whatever the time the suite runs (tests/e2e/test_branch_hours.py tests the hours)
+    opened = await api.put(at(name), json={"openAllHours": True}, headers=supervisor.headers)
+    assert opened.status_code == 200, opened.text
     ticket = await api.post("/api/tickets", json=ticket_body(name.lower()))
     assert ticket.status_code == 201, ticket.text
     assert ticket.json()["branchOffice"] == name
@@ -169,7 +173,9 @@ async def test_the_runbook_functional_test_gets_201_on_the_seeded_test_branch(
         assert code == "201", out
 
 
-async def test_cli_registers_a_branch(api: httpx.AsyncClient, stack: Stack) -> None:
+async def test_cli_registers_a_branch(
+    api: httpx.AsyncClient, stack: Stack, supervisor: Staff
+) -> None:
     name = branch_name("Cli")
     env = {**os.environ, **stack.env}
     cli = (sys.executable, "-m", "cli.main", "branches", "add")
@@ -179,6 +185,8 @@ async def test_cli_registers_a_branch(api: httpx.AsyncClient, stack: Stack) -> N
     assert add[0] == 0, add[2]
     assert name in add[1]
     assert again[0] == 1 and "already exists" in again[2]
+    opened = await api.put(at(name), json={"openAllHours": True}, headers=supervisor.headers)
+    assert opened.status_code == 200, opened.text
     assert (await api.post("/api/tickets", json=ticket_body(name))).status_code == 201
 
 

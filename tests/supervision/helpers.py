@@ -56,6 +56,12 @@ async def add_advisor(
     )
     assert resp.status_code == 201, resp.text
     advisor: dict[str, Any] = resp.json()
+    # an advisor may register the branch: open it at all hours, so tickets are taken there
+    # whatever the time the suite runs
+    opened = await api.put(
+        f"/api/branches/{branch}", json={"openAllHours": True}, headers=supervisor
+    )
+    assert opened.status_code == 200, opened.text
     if with_login:
         advisor["token"] = await login(api, str(extra["username"]))
     return advisor

@@ -142,7 +142,8 @@ async def test_a_served_ticket_moves_every_figure(
     assert board["totals"]["completedToday"] == 1
     stats = await get_ok(api, f"{at(branch)}/queues/CAJA/stats", supervisor)
     assert stats["today"]["completed"] == 1
-    assert stats["service"]["samples"] == 1
+    # a service of a few seconds is not a service (domain/estimate.py trims it)
+    assert stats["service"]["samples"] == 0
     assert stats["waitMinutes"]["samples"] >= 1 and stats["waitMinutes"]["p50"] is not None
     people = await get_ok(api, f"{at(branch)}/advisors", supervisor)
     assert people[0]["servedToday"] == 1

@@ -39,11 +39,13 @@ async def add_branch(
     time_zone: str = TIME_ZONE,
     headers: dict[str, str] | None = None,
 ) -> str:
-    """Register a new branch (default queues) through the API; its name."""
+    """Register a new branch (default queues) through the API; its name. It is open at
+    all hours, so tests take tickets whatever the time of day the suite runs at (tests of
+    opening hours register their branches with explicit hours)."""
     name = branch_name(prefix)
     resp = await api.post(
         "/api/branches",
-        json={"name": name, "timeZone": time_zone},
+        json={"name": name, "timeZone": time_zone, "openAllHours": True},
         headers=headers or await bootstrap_headers(api),
     )
     assert resp.status_code == 201, resp.text
@@ -57,5 +59,5 @@ async def add_branch_in_db(
 
     name = branch_name(prefix)
     async with db.begin() as conn:
-        assert await create_branch(conn, name, time_zone) is not None
+        assert await create_branch(conn, name, time_zone, open_all_hours=True) is not None
     return name

@@ -43,6 +43,10 @@ async def add_advisor(
 ) -> Staff:
     async with engine.begin() as conn:
         row = await ensure_branch(conn, branch, "America/Santiago")
+        # open at all hours: the suite takes tickets whatever the time of day
+        await conn.execute(
+            text("UPDATE branch SET open_all_hours = true WHERE id = :b"), {"b": row.id}
+        )
         advisor_id = (
             await conn.execute(
                 text(

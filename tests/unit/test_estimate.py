@@ -1,4 +1,7 @@
-"""Wait estimates (Erlang model) and the moving average of service times."""
+"""Wait estimates (Erlang model) and the moving average of service times.
+
+Long because the estimate's promises (range around the figure, never zero width while
+someone is ahead, no time without advisors) each have examples and property tests."""
 
 import dataclasses
 import math
@@ -7,7 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.estimate import ServiceStats, WaitEstimate, estimate_wait, update_moving_average
+from domain.estimate import (
+    MIN_SAMPLES,
+    ServiceStats,
+    WaitEstimate,
+    estimate_wait,
+    honest_wait,
+    update_moving_average,
+)
 
 FIVE_MINUTES = 300.0
 
@@ -34,8 +44,8 @@ server_counts = st.integers(min_value=0, max_value=50)
         (2, FIVE_MINUTES, 4, 3, WaitEstimate(0, 0, 0)),
         # No advisor serving the queue is estimated as one.
         (3, FIVE_MINUTES, 0, 0, WaitEstimate(20, 7, 33)),
-        # Zero service time (nothing measured yet and no default) means no wait.
-        (10, 0.0, 1, 0, WaitEstimate(0, 0, 0)),
+        # Zero service time still gives a range a minute wide: nobody is being called.
+        (10, 0.0, 1, 0, WaitEstimate(0, 0, 1)),
     ],
 )
 def test_estimate_wait_examples(
@@ -198,15 +208,111 @@ def test_moving_average_stays_between_old_value_and_sample(
     assert low - 1e-6 <= updated <= high + 1e-6
 
 
-def test_service_stats_count_samples_and_smooth_the_mean() -> None:
+def test_service_stats_count_samples_and_lean_on_the_configured_average_at_first() -> None:
     stats = ServiceStats(mean_service_seconds=300.0)
     assert stats.samples == 0
     stats = stats.observe(400.0).observe(400.0)
     assert stats.samples == 2
-    assert stats.mean_service_seconds == pytest.approx(336.0)
+    # the configured 300 s counts as MIN_SAMPLES services: 300 -> 316.7 -> 328.6
+    assert stats.mean_service_seconds == pytest.approx(300 + 100 / 6 + (400 - 300 - 100 / 6) / 7)
 
 
 @pytest.mark.parametrize(("mean", "samples"), [(-1.0, 0), (math.inf, 0), (300.0, -1)])
 def test_service_stats_reject_bad_values(mean: float, samples: int) -> None:
     with pytest.raises(ValueError):
         ServiceStats(mean_service_seconds=mean, samples=samples)
+
+
+# --- honesty (issue 13) --------------------------------------------------------
+
+
+def test_the_reported_near_instant_completions_do_not_pull_the_average_down() -> None:
+    # three completions of a few seconds took CAJA from 5.0 to 2.6 minutes
+    stats = ServiceStats(mean_service_seconds=FIVE_MINUTES, samples=40)
+    for _ in range(3):
+        stats = stats.observe(4.0)
+    assert stats == ServiceStats(mean_service_seconds=FIVE_MINUTES, samples=40)
+
+
+def test_a_very_long_service_counts_as_four_averages() -> None:
+    stats = ServiceStats(mean_service_seconds=FIVE_MINUTES, samples=40).observe(10 * 3600.0)
+    assert stats.mean_service_seconds == pytest.approx(300 + 0.2 * (1200 - 300))
+
+
+def test_old_services_fade_away_once_enough_were_measured() -> None:
+    stats = ServiceStats(mean_service_seconds=FIVE_MINUTES)
+    for _ in range(60):
+        stats = stats.observe(600.0)
+    assert stats.samples == 60
+    assert stats.mean_service_seconds == pytest.approx(600.0, rel=1e-3)
+
+
+def test_few_samples_barely_move_the_configured_average() -> None:
+    stats = ServiceStats(mean_service_seconds=FIVE_MINUTES)
+    for _ in range(MIN_SAMPLES - 1):
+        stats = stats.observe(900.0)
+    assert stats.mean_service_seconds < 600.0
+
+
+def test_the_reported_zero_width_quote_is_gone() -> None:
+    # "0 min (0-0)" while someone was ahead
+    estimate = estimate_wait(1, 1.0, 1)
+    assert estimate.high_minutes > estimate.low_minutes
+
+
+def test_a_queue_nobody_serves_gets_no_figure() -> None:
+    assert honest_wait(3, FIVE_MINUTES, servers=0) is None
+    assert honest_wait(3, FIVE_MINUTES, servers=1) == estimate_wait(3, FIVE_MINUTES, 1)
+
+
+@given(scenarios())
+def test_honest_range_always_contains_the_point_estimate(
+    scenario: tuple[int, float, int, int],
+) -> None:
+    estimate = honest_wait(*scenario)
+    if estimate is not None:
+        assert 0 <= estimate.low_minutes <= estimate.minutes <= estimate.high_minutes
+
+
+@given(scenarios())
+def test_range_has_width_unless_the_ticket_is_being_called(
+    scenario: tuple[int, float, int, int],
+) -> None:
+    ahead, _service, _servers, idle = scenario
+    estimate = honest_wait(*scenario)
+    if estimate is None:
+        return
+    being_called = idle > ahead
+    if being_called:
+        assert estimate == WaitEstimate(0, 0, 0)
+    else:
+        assert estimate.high_minutes > estimate.low_minutes
+
+
+@given(tickets, service_seconds)
+def test_never_promises_a_time_for_a_queue_with_nobody_serving_it(
+    ahead: int, service: float
+) -> None:
+    assert honest_wait(ahead, service, servers=0, idle_servers=0) is None
+
+
+@given(
+    st.floats(min_value=0, max_value=4 * 3600, allow_nan=False),
+    st.integers(min_value=0, max_value=1000),
+    st.lists(st.floats(min_value=0, max_value=24 * 3600, allow_nan=False), max_size=50),
+)
+def test_observed_average_stays_finite_and_samples_only_count_plausible_services(
+    mean: float, samples: int, services: list[float]
+) -> None:
+    stats = ServiceStats(mean_service_seconds=mean, samples=samples)
+    for seconds in services:
+        after = stats.observe(seconds)
+        if seconds < 30.0 or seconds < 0.2 * stats.mean_service_seconds:
+            assert after == stats
+        else:
+            assert after.samples == stats.samples + 1
+            low = min(stats.mean_service_seconds, seconds)
+            high = max(stats.mean_service_seconds, seconds)
+            assert low - 1e-6 <= after.mean_service_seconds <= high + 1e-6
+        stats = after
+    assert math.isfinite(stats.mean_service_seconds)

@@ -56,12 +56,14 @@
     Object.keys(steps).forEach(function (name) { steps[name].hidden = name !== step; });
   }
 
-  function queueText(waiting, low, high) {
+  function queueText(waiting, range) {
     var count = waiting === 0 ? T.msg('kiosk.waiting_none')
       : waiting === 1 ? T.msg('kiosk.waiting_one')
       : T.msg('kiosk.waiting_many', { count: waiting });
-    var estimate = high === 0 ? T.msg('kiosk.estimate_now')
-      : T.msg('kiosk.estimate', { low: low, high: high });
+    // no range: nobody serves the queue now, so no time is promised
+    var estimate = !range ? T.msg('kiosk.no_advisors')
+      : range.high === 0 ? T.msg('kiosk.estimate_now')
+      : T.msg('kiosk.estimate', { low: range.low, high: range.high });
     return count + ' · ' + estimate;
   }
 
@@ -74,7 +76,7 @@
         if (!button) { return; }
         var meta = button.querySelector('.queue-meta');
         meta.setAttribute('data-waiting', q.waiting);
-        meta.textContent = queueText(q.waiting, q.estimatedWaitRange.low, q.estimatedWaitRange.high);
+        meta.textContent = queueText(q.waiting, q.estimatedWaitRange);
       });
     });
   }
@@ -188,7 +190,8 @@
     $('ticket-ahead').textContent = ticket.ticketsAhead === null ? '—' : String(ticket.ticketsAhead);
     var range = ticket.estimatedWaitRange;
     $('ticket-estimate').textContent = range
-      ? T.msg('kiosk.range', { low: range.low, high: range.high }) : '—';
+      ? T.msg('kiosk.range', { low: range.low, high: range.high })
+      : ticket.estimatedWaitReason === 'NO_ADVISORS' ? T.msg('kiosk.no_advisors') : '—';
     $('ticket-time').textContent = new Date(ticket.createdAt).toLocaleString(
       T.lang === 'en' ? 'en-GB' : 'es-CL', { dateStyle: 'short', timeStyle: 'short' });
     var qr = $('ticket-qr');
