@@ -105,6 +105,35 @@ async def test_a_break_after_the_ticket_in_hand_is_taken_instead_of_the_next_cal
     assert back["ticket"]["reference"] == second["reference"]
 
 
+async def test_a_break_asked_with_a_ticket_in_hand_is_queued_and_taken_after_it(
+    api: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    branch = await add_branch(api, "Pausa")
+    advisor = await add_advisor(db, api, branch, desk=4, queues=["CAJA"])
+    await available(api, advisor)
+    first, second = await create(api, branch), await create(api, branch)
+    await holding(api, advisor)
+
+    queued = await api.put(
+        "/api/advisors/me/status", json={"status": "BREAK"}, headers=advisor.headers
+    )
+    assert queued.status_code == 200, queued.text
+    view = queued.json()
+    assert view["status"] == "BUSY" and view["pendingStatus"] == "BREAK"
+    assert view["ticket"]["reference"] == first["reference"] and view["message"]
+    await act(api, advisor, first["reference"], "start")
+    await act(api, advisor, first["reference"], "complete")
+
+    async def on_break() -> Any:
+        me = await desk(api, advisor)
+        return me if me["status"] == "BREAK" else None
+
+    me = await eventually(on_break, timeout=15, what="the queued break taken")
+    assert me["ticket"] is None and me["pendingStatus"] is None
+    await asyncio.sleep(2)
+    assert await status_of(api, second["reference"]) == "WAITING"
+
+
 async def test_a_cancelled_pause_lets_the_next_ticket_be_called(
     api: httpx.AsyncClient, db: AsyncEngine
 ) -> None:
