@@ -11,12 +11,14 @@ import uuid
 from fastapi import APIRouter
 
 from api.auth.deps import Principal
-from api.auth.scope import TicketAdvisorDep, TicketStaffDep
+from api.auth.scope import TicketAdvisorDep, TicketRefDep, TicketStaffDep
 from api.deps import ResourcesDep
 from api.error_docs import errors
 from api.errors import ApiError
 from api.schemas.tickets import Reason, TicketResponse, TransferRequest
 from api.services import lifecycle
+from api.services import recall as recall_service
+from api.services import transfer as transfer_service
 from domain.contracts import Transition
 from domain.states import TicketAction
 
@@ -46,7 +48,9 @@ async def cancel(
 
 
 @router.post("/start", response_model=TicketResponse, response_model_by_alias=True)
-async def start(reference: uuid.UUID, who: TicketAdvisorDep, res: ResourcesDep) -> TicketResponse:
+async def start(
+    reference: TicketRefDep, who: TicketAdvisorDep, res: ResourcesDep
+) -> TicketResponse:
     advisor = _advisor(who)
     return await _run(
         res, reference, Transition(action="START", actor=f"advisor:{advisor}", advisor_id=advisor)
@@ -55,7 +59,7 @@ async def start(reference: uuid.UUID, who: TicketAdvisorDep, res: ResourcesDep) 
 
 @router.post("/complete", response_model=TicketResponse, response_model_by_alias=True)
 async def complete(
-    reference: uuid.UUID, who: TicketAdvisorDep, res: ResourcesDep
+    reference: TicketRefDep, who: TicketAdvisorDep, res: ResourcesDep
 ) -> TicketResponse:
     advisor = _advisor(who)
     return await _run(
@@ -66,7 +70,9 @@ async def complete(
 
 
 @router.post("/no-show", response_model=TicketResponse, response_model_by_alias=True)
-async def no_show(reference: uuid.UUID, who: TicketAdvisorDep, res: ResourcesDep) -> TicketResponse:
+async def no_show(
+    reference: TicketRefDep, who: TicketAdvisorDep, res: ResourcesDep
+) -> TicketResponse:
     advisor = _advisor(who)
     return await _run(
         res,
@@ -81,25 +87,28 @@ async def no_show(reference: uuid.UUID, who: TicketAdvisorDep, res: ResourcesDep
 
 
 @router.post("/recall", response_model=TicketResponse, response_model_by_alias=True)
-async def recall(reference: uuid.UUID, who: TicketAdvisorDep, res: ResourcesDep) -> TicketResponse:
-    """Announce a called ticket again, or call a no-show back (once)."""
-    advisor = _advisor(who)
-    view = await lifecycle.recall(res, reference, advisor, f"advisor:{advisor}")
-    return TicketResponse.of(view)
+async def recall(
+    reference: TicketRefDep, who: TicketAdvisorDep, res: ResourcesDep
+) -> TicketResponse:
+    """Announce a called ticket again, or call a no-show back (once). The advisor's own
+    latest no-show may be recalled while the next ticket is only called: that one goes
+    back to the front of its line. 409 with a customer in service or after one recall."""
+    return TicketResponse.of(await recall_service.recall(res, reference, _advisor(who)))
 
 
 @router.post("/transfer", response_model=TicketResponse, response_model_by_alias=True)
 async def transfer(
-    reference: uuid.UUID, body: TransferRequest, who: TicketStaffDep, res: ResourcesDep
+    reference: TicketRefDep, body: TransferRequest, who: TicketStaffDep, res: ResourcesDep
 ) -> TicketResponse:
-    """Move the ticket to another queue; it keeps its arrival time (and so its place)."""
+    """Move the ticket to another queue; it keeps its arrival time (and so its place).
+    409 when it is already in that queue."""
     if who.role == "advisor":
         actor, advisor = f"advisor:{_advisor(who)}", who.advisor_id
     elif who.role == "supervisor":
         actor, advisor = f"supervisor:{who.username}", None
     else:
         raise ApiError(403, "requires role advisor or supervisor")
-    return await _run(
+    view = await transfer_service.transfer(
         res,
         reference,
         Transition(
@@ -110,3 +119,4 @@ async def transfer(
             reason=body.reason,
         ),
     )
+    return TicketResponse.of(view)
