@@ -107,7 +107,9 @@ async def resolve_ticket(
         pass
     number = raw.strip().upper()
     if _NUMBER.fullmatch(number) is None:
-        raise ApiError(404, "No existe un turno con esa referencia o número")
+        raise ApiError(
+            422, "Indique la referencia del turno o su número (por ejemplo C06)", field="reference"
+        )
     async with engine.connect() as conn:
         if branch is not None:
             branch_id = await branch_id_by_name(conn, branch)

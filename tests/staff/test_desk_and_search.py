@@ -424,5 +424,8 @@ async def test_staff_act_on_a_ticket_by_its_number_within_their_branch(
     )
     assert foreign.status_code == 403, foreign.text
     assert await status_of(api, elsewhere["reference"]) == "WAITING"
+    history = await api.get(f"/api/tickets/{ticket['number']}/history", headers=advisor.headers)
+    assert history.status_code == 200, history.text
+    assert history.json()["ticket"]["reference"] == ticket["reference"]
     customer = await api.post(f"/api/tickets/{ticket['number']}/cancel")
     assert customer.status_code == 422
