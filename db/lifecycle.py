@@ -25,6 +25,7 @@ _FREES_ADVISOR = {
     TicketAction.TRANSFER,
     TicketAction.CANCEL,
     TicketAction.EXPIRE,
+    TicketAction.REQUEUE,
 }
 
 
@@ -43,6 +44,7 @@ _SET_BY_ACTION = {
         " called_at = NULL, created_position = NULL"
     ),
     TicketAction.CANCEL: "advisor_id = NULL, claimed_at = NULL",
+    TicketAction.REQUEUE: "advisor_id = NULL, desk = NULL, claimed_at = NULL, called_at = NULL",
 }
 
 

@@ -55,6 +55,9 @@ class TicketAction(StrEnum):
     RECALL = "RECALL"
     TRANSFER = "TRANSFER"
     EXPIRE = "EXPIRE"
+    #: A called ticket goes back to its line (same queue, same arrival time): its advisor
+    #: recalls their own no-show instead.
+    REQUEUE = "REQUEUE"
 
 
 #: A customer holding one of these has a ticket in progress; only one is
@@ -92,6 +95,7 @@ _TRANSITIONS: dict[tuple[TicketStatus, TicketAction], TicketStatus] = {
     (_S.WAITING, _A.TRANSFER): _S.WAITING,
     (_S.NOTIFIED, _A.TRANSFER): _S.WAITING,
     (_S.CALLED, _A.TRANSFER): _S.WAITING,
+    (_S.CALLED, _A.REQUEUE): _S.WAITING,
     **{(status, _A.EXPIRE): _S.EXPIRED for status in ACTIVE_STATUSES},
 }
 #: A customer who missed the call may be called back once, no more.

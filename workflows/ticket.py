@@ -102,7 +102,12 @@ _MESSAGE_FOR = {
 # Messages that may go out again in one ticket's life (after a transfer, a new call).
 _REPEATABLE = {MSG_YOUR_TURN, MSG_TURN_NEAR, MSG_TRANSFERRED}
 # Transitions only the advisor holding the ticket may ask for.
-_HOLDER_ONLY = {TicketAction.START, TicketAction.COMPLETE, TicketAction.NO_SHOW}
+_HOLDER_ONLY = {
+    TicketAction.START,
+    TicketAction.COMPLETE,
+    TicketAction.NO_SHOW,
+    TicketAction.REQUEUE,
+}
 
 
 @workflow.defn(name=TICKET_WORKFLOW)

@@ -13,11 +13,13 @@ outside the caller's branches; what does not exist is left to the route's 404):
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Path
+from fastapi import Depends, Path, Query
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -25,6 +27,7 @@ from api.auth.deps import AdvisorDep, StaffDep, SupervisorDep, require_roles
 from api.auth.principal import Principal
 from api.deps import ResourcesDep
 from api.errors import ApiError
+from domain.numbering import business_day
 
 __all__ = [
     "AdvisorSupervisorDep",
@@ -32,6 +35,7 @@ __all__ = [
     "BranchStaffDep",
     "BranchSupervisorDep",
     "TicketAdvisorDep",
+    "TicketRefDep",
     "TicketStaffDep",
     "assign_branches",
     "find_branches",
@@ -89,12 +93,73 @@ async def _ticket_in_scope(engine: AsyncEngine, who: Principal, reference: uuid.
     return who
 
 
-async def _ticket_staff(reference: uuid.UUID, who: StaffDep, res: ResourcesDep) -> Principal:
-    return await _ticket_in_scope(res.engine, who, reference)
+_NUMBER = re.compile(r"[A-Z]{1,3}[0-9]{2,6}")
 
 
-async def _ticket_advisor(reference: uuid.UUID, who: AdvisorDep, res: ResourcesDep) -> Principal:
-    return await _ticket_in_scope(res.engine, who, reference)
+async def resolve_ticket(
+    engine: AsyncEngine, who: Principal, raw: str, branch: str | None
+) -> uuid.UUID:
+    """A reference as given, or a number (`C06`) of today's business day at the caller's
+    branch (advisors: theirs; others name it with `?branch=` when they see several)."""
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        pass
+    number = raw.strip().upper()
+    if _NUMBER.fullmatch(number) is None:
+        raise ApiError(
+            422, "Indique la referencia del turno o su número (por ejemplo C06)", field="reference"
+        )
+    async with engine.connect() as conn:
+        if branch is not None:
+            branch_id = await branch_id_by_name(conn, branch)
+            if branch_id is None:
+                raise ApiError(404, f"No existe la sucursal {branch_key(branch)[:100]!r}")
+            if not who.sees_branch(branch_id):
+                raise ApiError(403, f"branch {branch_key(branch)[:100]!r} is {OTHER_BRANCH}")
+        elif who.branches is not None and len(who.branches) == 1:
+            (branch_id,) = who.branches
+        else:
+            raise ApiError(400, "Indique la sucursal (?branch=) para buscar un turno por su número")
+        time_zone = (
+            await conn.execute(text("SELECT time_zone FROM branch WHERE id = :b"), {"b": branch_id})
+        ).scalar()
+        found = None
+        if time_zone is not None:
+            found = (
+                await conn.execute(
+                    text(
+                        "SELECT reference FROM ticket WHERE branch_id = :b AND number = :n"
+                        " AND business_day = :d"
+                    ),
+                    {"b": branch_id, "n": number, "d": business_day(datetime.now(UTC), time_zone)},
+                )
+            ).scalar()
+    if found is None:
+        raise ApiError(404, f"No hay un turno {number} hoy en esta sucursal")
+    return uuid.UUID(str(found))
+
+
+async def _ticket_ref(
+    reference: Annotated[str, Path(max_length=64, description="reference, or today's number")],
+    who: StaffDep,
+    res: ResourcesDep,
+    branch: Annotated[str | None, Query(max_length=200)] = None,
+) -> uuid.UUID:
+    return await resolve_ticket(res.engine, who, reference, branch)
+
+
+#: The `{reference}` ticket: a reference, or (staff only) its number within the branch and
+#: today's business day.
+TicketRefDep = Annotated[uuid.UUID, Depends(_ticket_ref)]
+
+
+async def _ticket_staff(ticket: TicketRefDep, who: StaffDep, res: ResourcesDep) -> Principal:
+    return await _ticket_in_scope(res.engine, who, ticket)
+
+
+async def _ticket_advisor(ticket: TicketRefDep, who: AdvisorDep, res: ResourcesDep) -> Principal:
+    return await _ticket_in_scope(res.engine, who, ticket)
 
 
 async def _branch_supervisor(branch: str, who: SupervisorDep, res: ResourcesDep) -> Principal:

@@ -27,7 +27,10 @@ async def me(who: AdvisorDep, res: ResourcesDep) -> DeskView:
 
 @router.put("/status", response_model=DeskView, response_model_by_alias=True)
 async def set_status(body: StatusChange, who: AdvisorDep, res: ResourcesDep) -> DeskView:
-    """AVAILABLE also takes the best waiting ticket at once (automatic assignment)."""
+    """AVAILABLE also takes the best waiting ticket at once (automatic assignment).
+
+    BREAK or OFFLINE while a ticket is in hand is queued: 200 with `pendingStatus` set,
+    taken when that ticket is completed, marked no-show or transferred."""
     return await service.set_status(res, _advisor_id(who), body.status)
 
 

@@ -4,13 +4,12 @@ and any ticket's audit trail. Read-only; the branch is addressed by its name.
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.auth.scope import BranchStaffDep, BranchSupervisorDep, TicketStaffDep
+from api.auth.scope import BranchStaffDep, BranchSupervisorDep, TicketRefDep, TicketStaffDep
 from api.deps import ResourcesDep
 from api.pagination import PageDep
 from api.schemas.supervision import (
@@ -62,9 +61,10 @@ async def alerts(
 
 @router.get("/api/tickets/{reference}/history", response_model=HistoryOut)
 async def history(
-    reference: uuid.UUID, who: TicketStaffDep, res: ResourcesDep, page: PageDep
+    reference: TicketRefDep, who: TicketStaffDep, res: ResourcesDep, page: PageDep
 ) -> HistoryOut:
-    """The ticket and the transitions it went through, oldest first (paged)."""
+    """The ticket (by reference, or today's number) and the transitions it went through,
+    oldest first (paged)."""
     found = HistoryOut.model_validate(await service.history(res, reference))
     return found.model_copy(update={"events": page.slice(found.events)})
 

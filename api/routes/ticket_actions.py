@@ -12,12 +12,14 @@ from typing import Annotated
 from fastapi import APIRouter, Header
 
 from api.auth.deps import Principal
-from api.auth.scope import TicketAdvisorDep, TicketStaffDep
+from api.auth.scope import TicketAdvisorDep, TicketRefDep, TicketStaffDep
 from api.deps import ResourcesDep
 from api.error_docs import errors
 from api.errors import ApiError
 from api.schemas.tickets import Reason, TicketResponse, TransferRequest
 from api.services import lifecycle
+from api.services import recall as recall_service
+from api.services import transfer as transfer_service
 from domain.contracts import Transition
 from domain.states import TicketAction
 
@@ -53,7 +55,7 @@ async def cancel(
 
 @router.post("/start", response_model=TicketResponse, response_model_by_alias=True)
 async def start(
-    reference: uuid.UUID, who: TicketAdvisorDep, res: ResourcesDep, key: IdempotencyKey = None
+    reference: TicketRefDep, who: TicketAdvisorDep, res: ResourcesDep, key: IdempotencyKey = None
 ) -> TicketResponse:
     advisor = _advisor(who)
     request = Transition(action="START", actor=f"advisor:{advisor}", advisor_id=advisor)
@@ -62,7 +64,7 @@ async def start(
 
 @router.post("/complete", response_model=TicketResponse, response_model_by_alias=True)
 async def complete(
-    reference: uuid.UUID, who: TicketAdvisorDep, res: ResourcesDep, key: IdempotencyKey = None
+    reference: TicketRefDep, who: TicketAdvisorDep, res: ResourcesDep, key: IdempotencyKey = None
 ) -> TicketResponse:
     advisor = _advisor(who)
     request = Transition(action="COMPLETE", actor=f"advisor:{advisor}", advisor_id=advisor)
@@ -71,7 +73,7 @@ async def complete(
 
 @router.post("/no-show", response_model=TicketResponse, response_model_by_alias=True)
 async def no_show(
-    reference: uuid.UUID, who: TicketAdvisorDep, res: ResourcesDep, key: IdempotencyKey = None
+    reference: TicketRefDep, who: TicketAdvisorDep, res: ResourcesDep, key: IdempotencyKey = None
 ) -> TicketResponse:
     advisor = _advisor(who)
     return await _run(
@@ -89,30 +91,31 @@ async def no_show(
 
 @router.post("/recall", response_model=TicketResponse, response_model_by_alias=True)
 async def recall(
-    reference: uuid.UUID, who: TicketAdvisorDep, res: ResourcesDep, key: IdempotencyKey = None
+    reference: TicketRefDep, who: TicketAdvisorDep, res: ResourcesDep, key: IdempotencyKey = None
 ) -> TicketResponse:
-    """Announce a called ticket again, or call a no-show back (once)."""
-    advisor = _advisor(who)
-    view = await lifecycle.recall(res, reference, advisor, f"advisor:{advisor}", key)
-    return TicketResponse.of(view)
+    """Announce a called ticket again, or call a no-show back (once). The advisor's own
+    latest no-show may be recalled while the next ticket is only called: that one goes
+    back to the front of its line. 409 with a customer in service or after one recall."""
+    return TicketResponse.of(await recall_service.recall(res, reference, _advisor(who), key))
 
 
 @router.post("/transfer", response_model=TicketResponse, response_model_by_alias=True)
 async def transfer(
-    reference: uuid.UUID,
+    reference: TicketRefDep,
     body: TransferRequest,
     who: TicketStaffDep,
     res: ResourcesDep,
     key: IdempotencyKey = None,
 ) -> TicketResponse:
-    """Move the ticket to another queue; it keeps its arrival time (and so its place)."""
+    """Move the ticket to another queue; it keeps its arrival time (and so its place).
+    409 when it is already in that queue."""
     if who.role == "advisor":
         actor, advisor = f"advisor:{_advisor(who)}", who.advisor_id
     elif who.role == "supervisor":
         actor, advisor = f"supervisor:{who.username}", None
     else:
         raise ApiError(403, "requires role advisor or supervisor")
-    return await _run(
+    view = await transfer_service.transfer(
         res,
         reference,
         Transition(
@@ -124,3 +127,4 @@ async def transfer(
         ),
         key,
     )
+    return TicketResponse.of(view)

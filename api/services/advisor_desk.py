@@ -61,12 +61,12 @@ async def desk(res: Resources, advisor_id: int) -> DeskView:
 
 
 async def set_status(res: Resources, advisor_id: int, status: str) -> DeskView:
-    """AVAILABLE also takes the best waiting ticket at once (automatic assignment)."""
+    """AVAILABLE also takes the best waiting ticket at once (automatic assignment); BREAK
+    or OFFLINE with a ticket in hand is queued ("pause after this ticket")."""
     advisor = await _load(res, advisor_id)
     if advisor.current_ticket is not None and status != AdvisorStatus.AVAILABLE:
-        raise ApiError(
-            409, "finish the ticket in hand first", extra={"advisorStatus": advisor.status}
-        )
+        # BREAK or OFFLINE with a ticket in hand: queued, taken when that ticket ends.
+        return await set_after_ticket(res, advisor_id, status)
     if advisor.current_ticket is not None and advisor.pending_status is not None:
         # AVAILABLE with a ticket in hand: keep working after it (the pause is cancelled).
         advisor = await claims.set_after_ticket(res.engine, advisor_id, None, datetime.now(UTC))
@@ -114,4 +114,7 @@ async def set_after_ticket(res: Resources, advisor_id: int, status: str | None) 
         advisor = await claims.set_after_ticket(res.engine, advisor_id, status, datetime.now(UTC))
     except claims.AdvisorNotFound:
         raise ApiError(404, "advisor not found or inactive") from None
-    return await _view(res, advisor)
+    message = None
+    if advisor.pending_status is not None:
+        message = "La pausa se aplicará al terminar la atención en curso"
+    return await _view(res, advisor, message)

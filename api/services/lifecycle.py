@@ -112,7 +112,9 @@ async def recall(
     except dispatcher.Refused as err:
         if isinstance(err.__cause__, WorkflowUpdateFailedError):
             raise refusal(err.__cause__, ticket.status) from None
-        raise ApiError(409, str(err), extra={"currentStatus": ticket.status}) from None
+        # Not Temporal's words ("workflow execution already completed"): a plain reason.
+        message = "Este turno ya no se puede volver a llamar"
+        raise ApiError(409, message, extra={"currentStatus": ticket.status}) from None
     except IntegrityError:
         # Another advisor recalled the same ticket at the same moment and won.
         raise ApiError(409, "another advisor is recalling this ticket") from None

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support.branches import add_branch
@@ -103,6 +104,35 @@ async def test_a_break_after_the_ticket_in_hand_is_taken_instead_of_the_next_cal
 
     back = await available(api, advisor)
     assert back["ticket"]["reference"] == second["reference"]
+
+
+async def test_a_break_asked_with_a_ticket_in_hand_is_queued_and_taken_after_it(
+    api: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    branch = await add_branch(api, "Pausa")
+    advisor = await add_advisor(db, api, branch, desk=4, queues=["CAJA"])
+    await available(api, advisor)
+    first, second = await create(api, branch), await create(api, branch)
+    await holding(api, advisor)
+
+    queued = await api.put(
+        "/api/advisors/me/status", json={"status": "BREAK"}, headers=advisor.headers
+    )
+    assert queued.status_code == 200, queued.text
+    view = queued.json()
+    assert view["status"] == "BUSY" and view["pendingStatus"] == "BREAK"
+    assert view["ticket"]["reference"] == first["reference"] and view["message"]
+    await act(api, advisor, first["reference"], "start")
+    await act(api, advisor, first["reference"], "complete")
+
+    async def on_break() -> Any:
+        me = await desk(api, advisor)
+        return me if me["status"] == "BREAK" else None
+
+    me = await eventually(on_break, timeout=15, what="the queued break taken")
+    assert me["ticket"] is None and me["pendingStatus"] is None
+    await asyncio.sleep(2)
+    assert await status_of(api, second["reference"]) == "WAITING"
 
 
 async def test_a_cancelled_pause_lets_the_next_ticket_be_called(
@@ -278,3 +308,124 @@ async def test_the_history_shows_each_message_with_its_delivery_state(
     assert first["attempts"] == 1 and first["lastError"] is None
     assert first["sentAt"] and first["scheduledAt"] and first["createdAt"]
     assert "chatId" not in first and "text" not in first
+
+
+# --- recall, transfer and tickets by number (issue 13, advisor flow) -------------------------
+
+
+async def no_show_then_next_called(
+    api: httpx.AsyncClient, db: AsyncEngine, desk_no: int
+) -> tuple[Staff, Any, Any]:
+    branch = await add_branch(api, "Rellamado")
+    advisor = await add_advisor(db, api, branch, desk=desk_no, queues=["CAJA"])
+    await available(api, advisor)
+    first, second = await create(api, branch), await create(api, branch)
+    await holding(api, advisor)
+    await act(api, advisor, first["reference"], "no-show")
+
+    async def next_called() -> Any:
+        me = await desk(api, advisor)
+        ticket = me["ticket"]
+        return me if ticket and ticket["reference"] == second["reference"] else None
+
+    me = await eventually(next_called, timeout=15, what="the next ticket auto-called")
+    assert me["recallable"]["reference"] == first["reference"]
+    return advisor, first, second
+
+
+async def test_an_advisor_recalls_their_no_show_after_the_next_was_auto_called(
+    api: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    advisor, first, second = await no_show_then_next_called(api, db, 6)
+    recalled = await act(api, advisor, first["reference"], "recall")
+    assert recalled["status"] == "CALLED" and recalled["desk"] == 6
+    me = await desk(api, advisor)
+    assert me["ticket"]["reference"] == first["reference"] and me["recallable"] is None
+    assert await status_of(api, second["reference"]) == "WAITING"
+    async with db.connect() as conn:
+        held = (
+            await conn.execute(
+                text("SELECT count(*) FROM advisor WHERE current_ticket = :r"),
+                {"r": second["reference"]},
+            )
+        ).scalar()
+    assert held == 0
+    await act(api, advisor, first["reference"], "start")
+    await act(api, advisor, first["reference"], "complete")
+    me = await holding(api, advisor)
+    assert me["ticket"]["reference"] == second["reference"]  # back at the front of its line
+
+
+async def test_a_second_recall_and_a_recall_during_service_get_plain_409s(
+    api: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    advisor, first, second = await no_show_then_next_called(api, db, 7)
+    await act(api, advisor, second["reference"], "start")
+    busy = await api.post(f"/api/tickets/{first['reference']}/recall", headers=advisor.headers)
+    assert busy.status_code == 409, busy.text
+    assert "atención en curso" in busy.json()["message"]
+    await act(api, advisor, second["reference"], "complete")
+    recalled = await act(api, advisor, first["reference"], "recall")
+    assert recalled["status"] == "CALLED"
+    await act(api, advisor, first["reference"], "no-show")
+    again = await api.post(f"/api/tickets/{first['reference']}/recall", headers=advisor.headers)
+    assert again.status_code == 409, again.text
+    message = again.json()["message"]
+    assert "workflow" not in message.lower() and "ya fue llamado nuevamente" in message
+
+
+async def test_a_transfer_to_the_same_queue_is_a_plain_409(
+    api: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    branch = await add_branch(api, "Derivar")
+    advisor = await add_advisor(db, api, branch, desk=1, queues=["EMPRESAS"])
+    ticket = await create(api, branch)
+    resp = await api.post(
+        f"/api/tickets/{ticket['reference']}/transfer",
+        json={"queue": "CAJA", "reason": "misma fila"},
+        headers=advisor.headers,
+    )
+    assert resp.status_code == 409, resp.text
+    assert resp.json()["queue"] == "CAJA" and "ya está en la fila" in resp.json()["message"]
+    assert await status_of(api, ticket["reference"]) == "WAITING"
+
+
+async def test_staff_act_on_a_ticket_by_its_number_within_their_branch(
+    api: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    branch = await add_branch(api, "Numero")
+    other = await add_branch(api, "Numero")
+    advisor = await add_advisor(db, api, branch, desk=2, queues=["CAJA"])
+    await add_advisor(db, api, other, desk=2, queues=["CAJA"])
+    ticket = await create(api, branch)
+    elsewhere = await create(api, other, "EMPRESAS")
+    moved = await api.post(
+        f"/api/tickets/{ticket['number'].lower()}/transfer",
+        json={"queue": "EMPRESAS", "reason": "por número"},
+        headers=advisor.headers,
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["reference"] == ticket["reference"] and moved.json()["queue"] == "EMPRESAS"
+
+    unknown = await api.post(
+        "/api/tickets/Z99/transfer", json={"queue": "CAJA"}, headers=advisor.headers
+    )
+    assert unknown.status_code == 404, unknown.text
+    not_here = await api.post(
+        f"/api/tickets/{elsewhere['number']}/transfer?branch={quote(branch)}",
+        json={"queue": "CAJA"},
+        headers=advisor.headers,
+    )
+    assert not_here.status_code in (403, 404), not_here.text
+    foreign = await api.post(
+        f"/api/tickets/{elsewhere['number']}/transfer?branch={quote(other)}",
+        json={"queue": "CAJA"},
+        headers=advisor.headers,
+    )
+    assert foreign.status_code == 403, foreign.text
+    assert await status_of(api, elsewhere["reference"]) == "WAITING"
+    history = await api.get(f"/api/tickets/{ticket['number']}/history", headers=advisor.headers)
+    assert history.status_code == 200, history.text
+    assert history.json()["ticket"]["reference"] == ticket["reference"]
+    customer = await api.post(f"/api/tickets/{ticket['number']}/cancel")
+    assert customer.status_code == 422

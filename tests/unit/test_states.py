@@ -36,6 +36,7 @@ EXPECTED: dict[tuple[TicketStatus, TicketAction], TicketStatus] = {
     (S.CALLED, A.NO_SHOW): S.NO_SHOW,
     (S.CALLED, A.RECALL): S.CALLED,
     (S.CALLED, A.TRANSFER): S.WAITING,
+    (S.CALLED, A.REQUEUE): S.WAITING,
     (S.CALLED, A.EXPIRE): S.EXPIRED,
     (S.IN_SERVICE, A.COMPLETE): S.COMPLETED,
     (S.IN_SERVICE, A.EXPIRE): S.EXPIRED,
@@ -72,6 +73,7 @@ def test_status_and_action_values() -> None:
         "RECALL",
         "TRANSFER",
         "EXPIRE",
+        "REQUEUE",
     ]
 
 
