@@ -25,6 +25,8 @@ from domain.states import TicketAction, TicketStatus
 
 ALREADY_RECALLED = "Este turno ya fue llamado nuevamente una vez; no se puede volver a llamar"
 IN_SERVICE = "Termine la atención en curso antes de volver a llamar a otro turno"
+#: How long a recall waits for the CALL of a just-made reservation to land.
+SETTLE_SECONDS = 5.0
 NOT_YOURS = "Solo puede volver a llamar a su propio turno no presentado mientras atiende otro"
 NOT_RECALLABLE = "Este turno ya no se puede volver a llamar"
 
@@ -61,6 +63,7 @@ async def recall(
         return await _recall_claimed(res, claim, ticket.status)
     if held is None:
         return await lifecycle.recall(res, reference, advisor_id, actor, idempotency_key)
+    held = await _settled(res, held)
     if held.status == TicketStatus.IN_SERVICE:
         raise ApiError(409, IN_SERVICE, extra={"ticketReference": str(held.reference)})
     if held.status != TicketStatus.CALLED or mine is None or mine.advisor_id != advisor_id:
@@ -72,6 +75,20 @@ async def recall(
         raise ApiError(409, NOT_RECALLABLE, extra={"currentStatus": ticket.status})
     await _requeue(res, swapped, held)
     return await _recall_claimed(res, swapped, ticket.status)
+
+
+async def _settled(res: Resources, held: recall_swap.HeldTicket) -> recall_swap.HeldTicket:
+    """The ticket in hand once its CALL has landed: a fresh reservation is still WAITING for
+    a moment while the dispatcher's CALL is in flight (bounded wait, then as it is)."""
+    deadline = asyncio.get_running_loop().time() + SETTLE_SECONDS
+    while held.status == TicketStatus.WAITING and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.1)
+        async with res.engine.connect() as conn:
+            fresh = await recall_swap.ticket_row(conn, held.reference)
+        if fresh is None:
+            break
+        held = fresh
+    return held
 
 
 async def _requeue(res: Resources, claim: claims.Claim, held: recall_swap.HeldTicket) -> None:
