@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client, ScheduleHandle, WorkflowExecutionStatus
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -318,14 +318,38 @@ async def list_schedules(client: Client) -> list[ScheduleView]:
     return sorted(views, key=lambda view: view.schedule_id)
 
 
-async def schedule_action(client: Client, schedule_id: str, action: str, who: str) -> None:
-    """trigger, pause or resume one schedule; NotFound for an unknown id."""
+async def _recent_ids(handle: ScheduleHandle) -> list[str]:
+    actions = (await handle.describe()).info.recent_actions
+    return [str(getattr(a.action, "workflow_id", "")) for a in actions]
+
+
+async def _trigger(handle: ScheduleHandle, deadline: float) -> str | None:
+    before = set(await _recent_ids(handle))
+    await handle.trigger()
+    loop = asyncio.get_running_loop()
+    stop = loop.time() + deadline
+    while loop.time() < stop:
+        new = [i for i in await _recent_ids(handle) if i and i not in before]
+        if new:
+            return new[-1]
+        await asyncio.sleep(0.25)
+    return None
+
+
+async def schedule_action(
+    client: Client, schedule_id: str, action: str, who: str, *, deadline: float = 10.0
+) -> str | None:
+    """trigger, pause or resume one schedule; NotFound for an unknown id.
+
+    A trigger returns the id of the run it started: the newest of the schedule's recent
+    actions not there before, looked for until `deadline` seconds (None if not seen).
+    """
     handle = client.get_schedule_handle(schedule_id)
     note = f"{action} by {who}"
     try:
         if action == "trigger":
-            await handle.trigger()
-        elif action == "pause":
+            return await _trigger(handle, deadline)
+        if action == "pause":
             await handle.pause(note=note)
         elif action == "resume":
             await handle.unpause(note=note)
@@ -335,3 +359,4 @@ async def schedule_action(client: Client, schedule_id: str, action: str, who: st
         if err.status == RPCStatusCode.NOT_FOUND:
             raise NotFound(f"no schedule {schedule_id!r}") from err
         raise
+    return None

@@ -239,7 +239,9 @@ async def act_on_schedule(
 ) -> ScheduleActionResponse:
     """Run a schedule's action now, or pause / resume it (noted with the operator)."""
     try:
-        await schedule_action(await _client(res), schedule_id, action, f"operator {who.username}")
+        await schedule_action(
+            await _client(res), schedule_id, action, f"operator {who.username}", deadline=0
+        )
     except NotFound as err:
         raise ApiError(404, str(err)) from err
     return ScheduleActionResponse(schedule_id=schedule_id, action=action)
