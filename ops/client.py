@@ -48,6 +48,11 @@ EXCLUSIVE = EXCLUSIVE_WORKFLOWS
 class OperationConflict(Exception):
     """The operation cannot start now (the same id exists, or a deploy is running)."""
 
+    def __init__(self, message: str, running: str = "") -> None:
+        super().__init__(message)
+        #: The run holding the way (its workflow id).
+        self.running = running
+
 
 class NotFound(Exception):
     """No such workflow or schedule."""
@@ -103,7 +108,8 @@ async def start_operation(
             running = await _holder(client)
             raise OperationConflict(
                 f"{running} is still running; wait for it to finish"
-                " (deploy, rollback and restore run one at a time)"
+                " (deploy, rollback and restore run one at a time)",
+                running,
             ) from err
         return Started(workflow_id, temporal_url(settings, workflow_id))
     try:
@@ -115,7 +121,9 @@ async def start_operation(
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
     except WorkflowAlreadyStartedError as err:
-        raise OperationConflict(f"{workflow_id} already exists; retry in a second") from err
+        raise OperationConflict(
+            f"{workflow_id} already exists; retry in a second", workflow_id
+        ) from err
     return Started(workflow_id, temporal_url(settings, workflow_id))
 
 

@@ -76,7 +76,7 @@ async def require_branch_name(
     if branch_id is None and not must_exist:
         return
     if branch_id is None or not who.sees_branch(branch_id):
-        raise ApiError(403, f"branch {branch_key(name)[:100]!r} is {OTHER_BRANCH}")
+        raise ApiError(403, "scope.branch", params={"branch": repr(branch_key(name)[:100])})
 
 
 async def _ticket_in_scope(engine: AsyncEngine, who: Principal, reference: uuid.UUID) -> Principal:
@@ -85,7 +85,7 @@ async def _ticket_in_scope(engine: AsyncEngine, who: Principal, reference: uuid.
             engine, "SELECT branch_id FROM ticket WHERE reference = :k", reference
         )
         if branch_id is not None and not who.sees_branch(branch_id):
-            raise ApiError(403, f"this ticket belongs to a branch {OTHER_BRANCH}")
+            raise ApiError(403, "scope.ticket")
     return who
 
 
@@ -126,7 +126,7 @@ async def _advisor_supervisor(
             res.engine, "SELECT branch_id FROM advisor WHERE id = :k", advisor_id
         )
         if branch_id is not None and not who.sees_branch(branch_id):
-            raise ApiError(403, f"advisor {advisor_id} works at a branch {OTHER_BRANCH}")
+            raise ApiError(403, "scope.advisor", params={"advisor": advisor_id})
     return who
 
 

@@ -52,7 +52,7 @@ async def _load(res: Resources, advisor_id: int) -> claims.Advisor:
     async with res.engine.connect() as conn:
         advisor = await claims.get_advisor(conn, advisor_id)
     if advisor is None:
-        raise ApiError(404, "advisor not found or inactive")
+        raise ApiError(404, "advisor.not_found")
     return advisor
 
 
@@ -64,9 +64,7 @@ async def set_status(res: Resources, advisor_id: int, status: str) -> DeskView:
     """AVAILABLE also takes the best waiting ticket at once (automatic assignment)."""
     advisor = await _load(res, advisor_id)
     if advisor.current_ticket is not None and status != AdvisorStatus.AVAILABLE:
-        raise ApiError(
-            409, "finish the ticket in hand first", extra={"advisorStatus": advisor.status}
-        )
+        raise ApiError(409, "advisor.ticket_in_hand", extra={"advisorStatus": advisor.status})
     if advisor.current_ticket is not None and advisor.pending_status is not None:
         # AVAILABLE with a ticket in hand: keep working after it (the pause is cancelled).
         advisor = await claims.set_after_ticket(res.engine, advisor_id, None, datetime.now(UTC))
@@ -90,7 +88,7 @@ async def call_next(res: Resources, advisor_id: int) -> DeskView:
         if stuck is None:
             raise ApiError(
                 409,
-                "finish the ticket in hand first",
+                "advisor.ticket_in_hand",
                 extra={"ticketReference": str(advisor.current_ticket)},
             )
         claim = claims.Claim(advisor.current_ticket, stuck, advisor)
@@ -113,5 +111,5 @@ async def set_after_ticket(res: Resources, advisor_id: int, status: str | None) 
     try:
         advisor = await claims.set_after_ticket(res.engine, advisor_id, status, datetime.now(UTC))
     except claims.AdvisorNotFound:
-        raise ApiError(404, "advisor not found or inactive") from None
+        raise ApiError(404, "advisor.not_found") from None
     return await _view(res, advisor)

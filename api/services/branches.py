@@ -19,7 +19,7 @@ async def create_branch(
     async with res.engine.begin() as conn:
         created = await store.create_branch(conn, name, time_zone, opens_at, closes_at)
     if created is None:
-        raise ApiError(409, f"A branch named {name!r} already exists", field="name")
+        raise ApiError(409, "branch.exists", params={"branch": repr(name)}, field="name")
     return created
 
 
@@ -32,7 +32,8 @@ async def unknown_branch(res: Resources, name: str, field: str = "branchOffice")
         total = await store.count_branches(conn)
     return ApiError(
         404,
-        f"Unknown branch {name!r}; branches are registered by staff",
+        "branch.unknown",
+        params={"branch": repr(name)},
         field=field,
         extra={"knownBranches": names, "knownBranchesTotal": total},
     )
@@ -72,11 +73,12 @@ async def admit_ticket(
     async with res.engine.connect() as conn:
         kiosk = await kiosk_store.by_token(conn, kiosk_token.strip())
     if kiosk is None:
-        raise ApiError(401, "Unknown or revoked kiosk token", field="X-Kiosk-Token")
+        raise ApiError(401, "kiosk.bad_token", field="X-Kiosk-Token")
     if kiosk.branch_office.lower() != branch_office.lower():
         raise ApiError(
             403,
-            f"This kiosk belongs to branch {kiosk.branch_office!r}",
+            "kiosk.other_branch",
+            params={"branch": repr(kiosk.branch_office)},
             field="branchOffice",
         )
     limits.admit_kiosk(kiosk.id)
@@ -88,7 +90,7 @@ async def issue_kiosk(
     async with res.engine.begin() as conn:
         found = await store.find_branch(conn, branch_key(branch))
         if found is None:
-            raise ApiError(404, f"Unknown branch {branch!r}")
+            raise ApiError(404, "branch.not_found", params={"branch": repr(branch)})
         return await kiosk_store.issue(conn, found.id, label, created_by)
 
 
@@ -98,7 +100,7 @@ async def list_kiosks(
     async with res.engine.connect() as conn:
         found = await store.find_branch(conn, branch_key(branch))
         if found is None:
-            raise ApiError(404, f"Unknown branch {branch!r}")
+            raise ApiError(404, "branch.not_found", params={"branch": repr(branch)})
         total = await kiosk_store.count(conn, found.id)
         return total, await kiosk_store.list_page(conn, found.id, limit, offset)
 
@@ -107,4 +109,6 @@ async def revoke_kiosk(res: Resources, branch: str, kiosk_id: int) -> None:
     async with res.engine.begin() as conn:
         found = await store.find_branch(conn, branch_key(branch))
         if found is None or not await kiosk_store.revoke(conn, found.id, kiosk_id):
-            raise ApiError(404, f"No kiosk {kiosk_id} at branch {branch!r}")
+            raise ApiError(
+                404, "kiosk.not_found", params={"kiosk": kiosk_id, "branch": repr(branch)}
+            )
