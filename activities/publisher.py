@@ -70,6 +70,9 @@ class Publisher:
                     type="ticket_event",
                 ),
                 routing_key=routing_key,
+                # Not mandatory: with no display connected no queue is bound, and the
+                # broker would return every event (an ERROR "unhandled message" each).
+                mandatory=False,
                 timeout=EVENT_TIMEOUT,
             )
         except Exception as err:

@@ -1,4 +1,8 @@
-"""JSON error bodies for every client mistake: status, message and the offending field."""
+"""JSON error bodies for every client mistake: status, message and the offending field.
+
+Messages come from one catalogue (api.error_messages), keyed by a stable code, and
+are rendered in the caller's language (Accept-Language: es by default, en if asked).
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.error_messages import is_key, negotiate, render
 from api.resources import TemporalUnavailable
 from settings import get_settings
 
@@ -25,23 +31,46 @@ STANDARD_KEYS = frozenset({"status", "error", "message", "path", "timestamp", "e
 
 
 class ApiError(Exception):
-    """Raised by services; rendered as a JSON error with the given status."""
+    """Raised by services; rendered as a JSON error with the given status.
+
+    `message` is a key of the catalogue (api.error_messages), `params` fill its
+    placeholders; `.message` is the Spanish text (logs, tests).
+    """
 
     def __init__(
         self,
         status: int,
         message: str,
         *,
+        params: dict[str, Any] | None = None,
         field: str | None = None,
         extra: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        super().__init__(message)
+        self.key = message if is_key(message) else None
+        self.params = params or {}
+        super().__init__(render(message, "es", self.params))
         self.status = status
-        self.message = message
+        self.message = str(self)
         self.field = field
         self.extra = extra or {}
         self.headers = headers
+
+
+def language(request: Request) -> str:
+    """The language of the caller's error messages (Accept-Language; es by default)."""
+    return negotiate(request.headers.get("accept-language"))
+
+
+def say(request: Request, key: str, **params: Any) -> str:
+    return render(key, language(request), params)
+
+
+def scope_message(scope: Scope, key: str, **params: Any) -> str:
+    """`say` for ASGI middleware, which has the scope and no Request."""
+    headers = dict(scope.get("headers") or [])
+    accept = headers.get(b"accept-language", b"").decode("latin-1")
+    return render(key, negotiate(accept), params)
 
 
 def error_body(
@@ -71,9 +100,9 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse(
             error_body(
                 400,
-                "Malformed JSON request body",
+                say(request, "request.malformed_json"),
                 request.url.path,
-                [{"field": "body", "message": "the body is not valid JSON"}],
+                [{"field": "body", "message": say(request, "request.body_not_json")}],
             ),
             status_code=400,
         )
@@ -82,18 +111,18 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
         msg = str(e.get("msg", "invalid value")).removeprefix("Value error, ")
         field = _field_name(tuple(e.get("loc", ())))
         if e.get("type") == "missing":
-            msg = "is required"
+            msg = say(request, "validation.required")
         errors.append({"field": field, "message": msg})
     summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-    return JSONResponse(
-        error_body(422, f"Invalid request: {summary}", request.url.path, errors), status_code=422
-    )
+    message = say(request, "validation.invalid", summary=summary)
+    return JSONResponse(error_body(422, message, request.url.path, errors), status_code=422)
 
 
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    errors = [{"field": exc.field, "message": exc.message}] if exc.field else None
-    body = error_body(exc.status, exc.message, request.url.path, errors)
+    message = render(exc.key, language(request), exc.params) if exc.key else exc.message
+    errors = [{"field": exc.field, "message": message}] if exc.field else None
+    body = error_body(exc.status, message, request.url.path, errors)
     # Extra keys add to the standard shape, never replace it ("status" stays the HTTP status).
     body.update({key: value for key, value in exc.extra.items() if key not in STANDARD_KEYS})
     return JSONResponse(body, status_code=exc.status, headers=exc.headers)
@@ -101,7 +130,10 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    phrase = HTTPStatus(exc.status_code).phrase
+    message = exc.detail if isinstance(exc.detail, str) else phrase
+    if message == phrase and is_key(f"http.{exc.status_code}"):
+        message = say(request, f"http.{exc.status_code}")
     return JSONResponse(
         error_body(exc.status_code, message, request.url.path),
         status_code=exc.status_code,
@@ -112,7 +144,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 async def _database_down(request: Request, exc: Exception) -> JSONResponse:
     logging.getLogger(log_name).warning("database unavailable: %s", type(exc).__name__)
     return JSONResponse(
-        error_body(503, "Database temporarily unavailable; retry shortly", request.url.path),
+        error_body(503, say(request, "db.unavailable"), request.url.path),
         status_code=503,
         headers={"Retry-After": "2"},
     )
@@ -131,7 +163,7 @@ async def _temporal_down(request: Request, exc: Exception) -> JSONResponse:
         return await _unexpected(request, exc)
     logging.getLogger(log_name).warning("temporal unavailable: %s", type(exc).__name__)
     return JSONResponse(
-        error_body(503, "Temporal temporarily unavailable; retry shortly", request.url.path),
+        error_body(503, say(request, "temporal.unavailable"), request.url.path),
         status_code=503,
         headers={"Retry-After": "5"},
     )
@@ -151,11 +183,7 @@ async def _database_refused(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DBAPIError)
     if _sqlstate(exc).startswith("22"):
         return JSONResponse(
-            error_body(
-                422,
-                "Invalid request: a value contains control characters or is out of range",
-                request.url.path,
-            ),
+            error_body(422, say(request, "validation.value_refused"), request.url.path),
             status_code=422,
         )
     return await _unexpected(request, exc)
@@ -171,7 +199,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     settings = resources.settings if resources is not None else get_settings()
     headers = {**security_headers(settings), "Content-Security-Policy": CONTENT_SECURITY_POLICY}
     return JSONResponse(
-        error_body(500, "Internal error; it has been logged", request.url.path),
+        error_body(500, say(request, "http.500"), request.url.path),
         status_code=500,
         headers=headers,
     )

@@ -28,7 +28,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from api.errors import ApiError, error_body
+from api.errors import ApiError, error_body, scope_message
 from settings import Settings
 
 __all__ = [
@@ -92,7 +92,9 @@ class BodySizeLimitMiddleware:
         # instead of resetting a connection the client is still writing to, which would
         # lose this answer; nothing of the body is kept.
         body = json.dumps(
-            error_body(413, f"Request body larger than {self.max_bytes} bytes", scope["path"])
+            error_body(
+                413, scope_message(scope, "http.413", max_bytes=self.max_bytes), scope["path"]
+            )
         ).encode()
         await send(
             {
@@ -154,7 +156,8 @@ class TicketRateLimits:
             wait = max(1, math.ceil(reset - now))
             raise ApiError(
                 429,
-                f"Too many tickets requested; retry in {wait} s",
+                "ticket.rate_limited",
+                params={"seconds": wait},
                 headers={"Retry-After": str(wait)},
             )
         for item in items:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.errors import error_body
+from api.errors import error_body, scope_message
 from db.ops import MaintenanceState, get_maintenance
 
 log = logging.getLogger("ticketero.api.maintenance")
@@ -88,9 +88,8 @@ class MaintenanceMiddleware:
             state = await self._current(scope)
             if state.enabled:
                 reason = state.reason or "operación programada"
-                body = error_body(
-                    503, f"Ticketero está en mantenimiento: {reason}", scope.get("path", "")
-                )
+                message = scope_message(scope, "maintenance.on", reason=reason)
+                body = error_body(503, message, scope.get("path", ""))
                 response = JSONResponse(
                     body, status_code=503, headers={"Retry-After": str(self._retry_after)}
                 )

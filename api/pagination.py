@@ -55,7 +55,7 @@ def page(
     if limit is None:
         limit = min(settings.page_size_default, settings.page_size_max)
     elif limit > settings.page_size_max:
-        raise ApiError(422, f"must be at most {settings.page_size_max}", field="limit")
+        raise ApiError(422, "page.limit_max", params={"max": settings.page_size_max}, field="limit")
     return Page(limit=limit, offset=offset, request=request, response=response)
 
 

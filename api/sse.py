@@ -13,6 +13,7 @@ import contextlib
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from fastapi import Request
 from starlette.requests import ClientDisconnect
@@ -44,11 +45,9 @@ class SseSlots:
     def acquire(self, client: str) -> Callable[[], None]:
         """Take a slot for `client`, or raise the 429; returns the (idempotent) release."""
         if self._open >= self.total:
-            raise _too_many("too many live connections; retry shortly")
+            raise _too_many("live.too_many")
         if self._by_client[client] >= self.per_client:
-            raise _too_many(
-                f"at most {self.per_client} live connections per client; close one first"
-            )
+            raise _too_many("live.too_many_client", max=self.per_client)
         self._by_client[client] += 1
         self._open += 1
         released = False
@@ -66,8 +65,8 @@ class SseSlots:
         return release
 
 
-def _too_many(message: str) -> ApiError:
-    return ApiError(429, message, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+def _too_many(key: str, **params: Any) -> ApiError:
+    return ApiError(429, key, params=params, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def client_address(request: Request) -> str:

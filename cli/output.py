@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ops.client import LiveRun
 from ops.contracts import OpsReport
@@ -23,6 +25,11 @@ def echo(line: str = "") -> None:
 
 def warn(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
+
+
+def local_time(when: datetime, zone: str) -> str:
+    """`2026-11-30 01:16:41 -03` in the operator's zone (settings.ops_time_zone)."""
+    return when.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 def exit_code(report: OpsReport) -> int:
@@ -53,10 +60,10 @@ def print_json(data: Any) -> None:
     echo(json.dumps(data, indent=2, default=str))
 
 
-def print_live(run: LiveRun, url: str) -> None:
+def print_live(run: LiveRun, url: str, zone: str = "UTC") -> None:
     echo(f"{run.workflow_type} {run.workflow_id}: {run.status}")
     if run.started_at:
-        echo(f"  started {run.started_at.isoformat()}")
+        echo(f"  started {local_time(run.started_at, zone)}")
     if run.closed_at:
-        echo(f"  closed  {run.closed_at.isoformat()}")
+        echo(f"  closed  {local_time(run.closed_at, zone)}")
     echo(f"  {url}")

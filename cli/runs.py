@@ -5,7 +5,16 @@ from __future__ import annotations
 import argparse
 
 from cli.common import temporal
-from cli.output import EXIT_FAILED, EXIT_OK, echo, exit_code, print_json, print_live, print_report
+from cli.output import (
+    EXIT_FAILED,
+    EXIT_OK,
+    echo,
+    exit_code,
+    local_time,
+    print_json,
+    print_live,
+    print_report,
+)
 from db.engine import make_engine
 from ops import runs as ops_runs
 from ops.client import live_run, temporal_url
@@ -24,7 +33,7 @@ async def runs(settings: Settings, args: argparse.Namespace) -> int:
     if not reports:
         echo("no runs recorded" + (f" of kind {args.kind}" if args.kind else ""))
     for r in reports:
-        finished = r.finished_at.strftime("%Y-%m-%d %H:%M:%S%z")
+        finished = local_time(r.finished_at, settings.ops_time_zone)
         echo(f"{finished}  {r.kind:<20} {r.outcome:<11} {r.workflow_id}")
         echo(f"    {r.summary}")
     return EXIT_OK
@@ -47,7 +56,7 @@ async def report(settings: Settings, args: argparse.Namespace) -> int:
             if args.json:
                 print_json({"workflow_id": run.workflow_id, "status": run.status})
             else:
-                print_live(run, temporal_url(settings, run.workflow_id))
+                print_live(run, temporal_url(settings, run.workflow_id), settings.ops_time_zone)
             return EXIT_OK if run.status in ("RUNNING", "COMPLETED") else EXIT_FAILED
     if args.json:
         print_json(stored.model_dump(mode="json"))

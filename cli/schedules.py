@@ -6,7 +6,7 @@ import argparse
 import getpass
 
 from cli.common import CliError, temporal
-from cli.output import EXIT_OK, echo
+from cli.output import EXIT_OK, echo, local_time
 from ops.client import NotFound, list_schedules, schedule_action
 from settings import Settings
 
@@ -19,7 +19,8 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
             echo("no schedules")
         for view in views:
             state = "paused" if view.paused else "active"
-            nxt = view.next_runs[0].isoformat() if view.next_runs else "-"
+            zone = settings.ops_time_zone
+            nxt = local_time(view.next_runs[0], zone) if view.next_runs else "-"
             echo(f"{view.schedule_id:<34} {state:<7} next {nxt}  ({view.workflow_type or '?'})")
             if view.note:
                 echo(f"    note: {view.note}")
@@ -27,11 +28,16 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     if not args.schedule_id:
         raise CliError(f"schedules {args.action} needs a schedule id", 2)
     try:
-        await schedule_action(client, args.schedule_id, args.action, f"cli:{getpass.getuser()}")
+        started = await schedule_action(
+            client, args.schedule_id, args.action, f"cli:{getpass.getuser()}"
+        )
     except NotFound as err:
         raise CliError(str(err)) from err
     done = {"trigger": "triggered", "pause": "paused", "resume": "resumed"}[args.action]
     echo(f"{args.schedule_id} {done}")
+    if args.action == "trigger":
+        # The run id, to follow with `ticketero report ID` (or in the Temporal UI).
+        echo(f"run {started}" if started else "run not seen yet: see `ticketero runs`")
     return EXIT_OK
 
 

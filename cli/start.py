@@ -42,7 +42,7 @@ async def start_and_follow(
     if run.report is not None:
         print_report(run.report)
         return exit_code(run.report)
-    print_live(run, temporal_url(settings, run.workflow_id))
+    print_live(run, temporal_url(settings, run.workflow_id), settings.ops_time_zone)
     return EXIT_OK if run.status == "COMPLETED" else EXIT_FAILED
 
 

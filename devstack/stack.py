@@ -36,6 +36,10 @@ SEARCH_ATTRIBUTES: dict[str, str] = {
     "BranchOffice": "Keyword",
     "QueueName": "Keyword",
     "TicketNumber": "Keyword",
+    "TicketReference": "Keyword",
+    "MessageKind": "Keyword",
+    "OpsKind": "Keyword",
+    "OpsOutcome": "Keyword",
 }
 # ~50 ms per server-side hop down to a few ms (see temporal-notes.md).
 DYNAMIC_CONFIG: dict[str, str] = {

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client, ScheduleHandle, WorkflowExecutionStatus
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -47,6 +47,11 @@ EXCLUSIVE = EXCLUSIVE_WORKFLOWS
 
 class OperationConflict(Exception):
     """The operation cannot start now (the same id exists, or a deploy is running)."""
+
+    def __init__(self, message: str, running: str = "") -> None:
+        super().__init__(message)
+        #: The run holding the way (its workflow id).
+        self.running = running
 
 
 class NotFound(Exception):
@@ -103,7 +108,8 @@ async def start_operation(
             running = await _holder(client)
             raise OperationConflict(
                 f"{running} is still running; wait for it to finish"
-                " (deploy, rollback and restore run one at a time)"
+                " (deploy, rollback and restore run one at a time)",
+                running,
             ) from err
         return Started(workflow_id, temporal_url(settings, workflow_id))
     try:
@@ -115,7 +121,9 @@ async def start_operation(
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
     except WorkflowAlreadyStartedError as err:
-        raise OperationConflict(f"{workflow_id} already exists; retry in a second") from err
+        raise OperationConflict(
+            f"{workflow_id} already exists; retry in a second", workflow_id
+        ) from err
     return Started(workflow_id, temporal_url(settings, workflow_id))
 
 
@@ -318,14 +326,38 @@ async def list_schedules(client: Client) -> list[ScheduleView]:
     return sorted(views, key=lambda view: view.schedule_id)
 
 
-async def schedule_action(client: Client, schedule_id: str, action: str, who: str) -> None:
-    """trigger, pause or resume one schedule; NotFound for an unknown id."""
+async def _recent_ids(handle: ScheduleHandle) -> list[str]:
+    actions = (await handle.describe()).info.recent_actions
+    return [str(getattr(a.action, "workflow_id", "")) for a in actions]
+
+
+async def _trigger(handle: ScheduleHandle, deadline: float) -> str | None:
+    before = set(await _recent_ids(handle))
+    await handle.trigger()
+    loop = asyncio.get_running_loop()
+    stop = loop.time() + deadline
+    while loop.time() < stop:
+        new = [i for i in await _recent_ids(handle) if i and i not in before]
+        if new:
+            return new[-1]
+        await asyncio.sleep(0.25)
+    return None
+
+
+async def schedule_action(
+    client: Client, schedule_id: str, action: str, who: str, *, deadline: float = 10.0
+) -> str | None:
+    """trigger, pause or resume one schedule; NotFound for an unknown id.
+
+    A trigger returns the id of the run it started: the newest of the schedule's recent
+    actions not there before, looked for until `deadline` seconds (None if not seen).
+    """
     handle = client.get_schedule_handle(schedule_id)
     note = f"{action} by {who}"
     try:
         if action == "trigger":
-            await handle.trigger()
-        elif action == "pause":
+            return await _trigger(handle, deadline)
+        if action == "pause":
             await handle.pause(note=note)
         elif action == "resume":
             await handle.unpause(note=note)
@@ -335,3 +367,4 @@ async def schedule_action(client: Client, schedule_id: str, action: str, who: st
         if err.status == RPCStatusCode.NOT_FOUND:
             raise NotFound(f"no schedule {schedule_id!r}") from err
         raise
+    return None

@@ -52,7 +52,10 @@ class Planned:
     schedule_id: str
     workflow: str
     arg: BaseModel
-    #: Prefix of the started workflows' ids (the schedule appends the start time).
+    #: Prefix of the started workflows' ids: the `<kind>` of a manual run's
+    #: `<kind>-<UTC yyyymmddThhmmssZ>`. The server appends the scheduled time in its own
+    #: form, so a scheduled run reads `maintenance-daily-2026-11-30T07:00:00Z` and a
+    #: manual one `maintenance-daily-20261130T071621Z`: same prefix, UTC either way.
     workflow_id: str
     calendar: ScheduleCalendarSpec
     pause_on_failure: bool = False
@@ -75,7 +78,7 @@ PLAN = (
         SCHEDULE_BACKUP,
         BACKUP_WORKFLOW,
         BackupRequest(reason="scheduled"),
-        "ops-backup",
+        "backup",
         _at(2, 30),
         pause_on_failure=True,
     ),
@@ -83,21 +86,21 @@ PLAN = (
         SCHEDULE_DAILY,
         MAINTENANCE_WORKFLOW,
         MaintenanceRequest(routine="daily"),
-        "ops-maintenance-daily",
+        "maintenance-daily",
         _at(3, 0),
     ),
     Planned(
         SCHEDULE_WEEKLY,
         MAINTENANCE_WORKFLOW,
         MaintenanceRequest(routine="weekly"),
-        "ops-maintenance-weekly",
+        "maintenance-weekly",
         _at(3, 30, weekday=0),  # Sunday
     ),
     Planned(
         SCHEDULE_MONTHLY,
         MAINTENANCE_WORKFLOW,
         MaintenanceRequest(routine="monthly"),
-        "ops-maintenance-monthly",
+        "maintenance-monthly",
         _at(4, 0, day=1),
     ),
 )

@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         Variant,
         backup_file_name,
     )
+    from ops.search import OPS_KIND, OPS_OUTCOME
 
 T = TypeVar("T")
 
@@ -154,8 +155,25 @@ def outcome_of(steps: Sequence[Step]) -> str:
     return "alert" if "alert" in outcomes else "ok"
 
 
+#: Behind this patch (runs recorded before it replay the old way), a run ends by
+#: upserting its OpsKind and OpsOutcome and a memo of its summary (mark_outcome).
+PATCH_OUTCOME_ATTRIBUTES = "ops-outcome-attributes"
+
+
+def mark_outcome(report: OpsReport) -> None:
+    """Make the outcome visible in Temporal: an "alert" run is COMPLETED there, so the
+    search attribute `OpsOutcome` (and the memo's summary) tells it apart."""
+    if not workflow.patched(PATCH_OUTCOME_ATTRIBUTES):
+        return
+    workflow.upsert_search_attributes(
+        [OPS_KIND.value_set(report.kind), OPS_OUTCOME.value_set(report.outcome)]
+    )
+    workflow.upsert_memo({"outcome": report.outcome, "summary": report.summary})
+
+
 async def finish(report: OpsReport) -> OpsReport:
     """Store the report (ops_run), then alert the operators when it is not plain ok."""
+    mark_outcome(report)
     await call(REPORT_STORE, report, result_type=bool, options=MUST_RUN)
     if report.outcome != "ok":
         try:

@@ -29,6 +29,7 @@ from ops.activities.reports import OpsReportActivities
 from ops.activities.restore import RestoreActivities
 from ops.contracts import ops_task_queue
 from ops.schedules import register_schedules
+from ops.search import ensure_ops_attributes
 from ops.workflows.backup import BackupWorkflow
 from ops.workflows.deploy import DEPLOY_WORKFLOWS
 from ops.workflows.exclusive import ExclusiveOperation
@@ -110,6 +111,7 @@ async def start_ops_worker(client: Client, settings: Settings) -> Worker:
     """Register the schedules (a server without Schedules, like the time-skipping test
     server, only logs a warning) and build the ops worker."""
     try:
+        await ensure_ops_attributes(client, settings.temporal_namespace)
         await register_schedules(client, settings)
     except RPCError as err:
         log.warning("operations schedules not registered: %s", err)

@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
         NotificationRequest,
     )
     from domain.states import DeliveryOutcome, MessageState
+    from workflows.search import MESSAGE_KIND, TICKET_REFERENCE
 
 #: Waits before the 2nd, 3rd and 4th attempts; after the 4th the message is FAILED.
 RETRY_DELAYS = (timedelta(seconds=30), timedelta(seconds=60), timedelta(seconds=120))
@@ -36,6 +37,8 @@ ACTIVITY_RETRY = RetryPolicy(
 #: a message never reported on by the deadline is marked FAILED (give-up) instead of
 #: being left PENDING.
 PATCH_REPORT_ATTEMPTS = "notification-report-attempts"
+#: Behind this patch, a message carries TicketReference and MessageKind search attributes.
+PATCH_SEARCH_ATTRIBUTES = "notification-search-attributes"
 
 
 @workflow.defn(name=NOTIFICATION_WORKFLOW)
@@ -49,6 +52,13 @@ class NotificationWorkflow:
     async def run(self, req: NotificationRequest) -> NotificationOutcome:
         attempt = 0
         tagged = workflow.patched(PATCH_REPORT_ATTEMPTS)
+        if workflow.patched(PATCH_SEARCH_ATTRIBUTES):
+            workflow.upsert_search_attributes(
+                [
+                    TICKET_REFERENCE.value_set(str(req.ticket_reference)),
+                    MESSAGE_KIND.value_set(req.kind),
+                ]
+            )
         while True:
             request = req
             if tagged:

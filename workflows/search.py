@@ -1,4 +1,5 @@
-"""Search attributes that let operators filter tickets in the Temporal UI."""
+"""Search attributes that let operators filter tickets, messages and operations runs in
+the Temporal UI (e.g. `OpsOutcome = "alert"`, `TicketReference = "…"`)."""
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
@@ -13,12 +14,23 @@ TICKET_STATUS = SearchAttributeKey.for_keyword("TicketStatus")
 BRANCH_OFFICE = SearchAttributeKey.for_keyword("BranchOffice")
 QUEUE_NAME = SearchAttributeKey.for_keyword("QueueName")
 TICKET_NUMBER = SearchAttributeKey.for_keyword("TicketNumber")
+#: Notification workflows: the ticket they speak for and the message kind (e.g. CALLED).
+TICKET_REFERENCE = SearchAttributeKey.for_keyword("TicketReference")
+MESSAGE_KIND = SearchAttributeKey.for_keyword("MessageKind")
 
-ALL = (TICKET_STATUS, BRANCH_OFFICE, QUEUE_NAME, TICKET_NUMBER)
+ALL = (
+    TICKET_STATUS,
+    BRANCH_OFFICE,
+    QUEUE_NAME,
+    TICKET_NUMBER,
+    TICKET_REFERENCE,
+    MESSAGE_KIND,
+)
 
 
 async def ensure_search_attributes(client: Client, namespace: str) -> list[str]:
     """Register those of our search attributes the namespace lacks; returns their names.
+    (The ops worker registers its own, OpsKind and OpsOutcome: ops.search.)
 
     Reads the namespace's attributes first (a cheap read), so a worker start adds them
     once, on a fresh cluster, instead of calling the operator service's add at every start.

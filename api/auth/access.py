@@ -64,5 +64,5 @@ def staff_directory(request: Request) -> StaffDirectory:
     """The database of the app's resources (made in its lifespan)."""
     engine = getattr(getattr(request.app.state, "resources", None), "engine", None)
     if not isinstance(engine, AsyncEngine):
-        raise ApiError(503, "Service starting; retry shortly", headers={"Retry-After": "2"})
+        raise ApiError(503, "service.starting", headers={"Retry-After": "2"})
     return DatabaseDirectory(engine)

@@ -61,14 +61,14 @@ async def current_principal(
 ) -> Principal:
     """The caller of a valid bearer token whose user is still active as it was, or a 401."""
     if not token:
-        raise ApiError(401, "Not authenticated", headers=BEARER)
+        raise ApiError(401, "auth.not_authenticated", headers=BEARER)
     try:
         claimed = decode_token(token, settings)
     except TokenError as exc:
-        raise ApiError(401, str(exc), headers=BEARER) from exc
+        raise ApiError(401, "auth.invalid_token", headers=BEARER) from exc
     found = await directory.find(claimed.user_id)
     if found is None or (found.role, found.advisor_id) != (claimed.role, claimed.advisor_id):
-        raise ApiError(401, REVOKED, headers=BEARER)
+        raise ApiError(401, "auth.revoked", headers=BEARER)
     return found
 
 
@@ -77,13 +77,12 @@ def require_roles(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
     if not roles or any(role not in ROLES for role in roles):
         raise ValueError(f"roles must be among {', '.join(ROLES)}")
     allowed = frozenset(roles)
-    message = "requires role " + " or ".join(roles)
 
     async def dependency(
         principal: Annotated[Principal, Depends(current_principal)],
     ) -> Principal:
         if principal.role not in allowed:
-            raise ApiError(403, message)
+            raise ApiError(403, "auth.requires_role", params={"roles": " / ".join(roles)})
         return principal
 
     return dependency

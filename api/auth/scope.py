@@ -80,7 +80,7 @@ async def require_branch_name(
     if branch_id is None and not must_exist:
         return
     if branch_id is None or not who.sees_branch(branch_id):
-        raise ApiError(403, f"branch {branch_key(name)[:100]!r} is {OTHER_BRANCH}")
+        raise ApiError(403, "scope.branch", params={"branch": repr(branch_key(name)[:100])})
 
 
 async def _ticket_in_scope(engine: AsyncEngine, who: Principal, reference: uuid.UUID) -> Principal:
@@ -89,7 +89,7 @@ async def _ticket_in_scope(engine: AsyncEngine, who: Principal, reference: uuid.
             engine, "SELECT branch_id FROM ticket WHERE reference = :k", reference
         )
         if branch_id is not None and not who.sees_branch(branch_id):
-            raise ApiError(403, f"this ticket belongs to a branch {OTHER_BRANCH}")
+            raise ApiError(403, "scope.ticket")
     return who
 
 
@@ -107,20 +107,22 @@ async def resolve_ticket(
         pass
     number = raw.strip().upper()
     if _NUMBER.fullmatch(number) is None:
-        raise ApiError(
-            422, "Indique la referencia del turno o su número (por ejemplo C06)", field="reference"
-        )
+        raise ApiError(422, "ticket.ref_or_number", field="reference")
     async with engine.connect() as conn:
         if branch is not None:
             branch_id = await branch_id_by_name(conn, branch)
             if branch_id is None:
-                raise ApiError(404, f"No existe la sucursal {branch_key(branch)[:100]!r}")
+                raise ApiError(
+                    404, "branch.not_found", params={"branch": repr(branch_key(branch)[:100])}
+                )
             if not who.sees_branch(branch_id):
-                raise ApiError(403, f"branch {branch_key(branch)[:100]!r} is {OTHER_BRANCH}")
+                raise ApiError(
+                    403, "scope.branch", params={"branch": repr(branch_key(branch)[:100])}
+                )
         elif who.branches is not None and len(who.branches) == 1:
             (branch_id,) = who.branches
         else:
-            raise ApiError(400, "Indique la sucursal (?branch=) para buscar un turno por su número")
+            raise ApiError(400, "ticket.number_needs_branch")
         time_zone = (
             await conn.execute(text("SELECT time_zone FROM branch WHERE id = :b"), {"b": branch_id})
         ).scalar()
@@ -136,7 +138,7 @@ async def resolve_ticket(
                 )
             ).scalar()
     if found is None:
-        raise ApiError(404, f"No hay un turno {number} hoy en esta sucursal")
+        raise ApiError(404, "ticket.number_not_today", params={"number": number})
     return uuid.UUID(str(found))
 
 
@@ -191,7 +193,7 @@ async def _advisor_supervisor(
             res.engine, "SELECT branch_id FROM advisor WHERE id = :k", advisor_id
         )
         if branch_id is not None and not who.sees_branch(branch_id):
-            raise ApiError(403, f"advisor {advisor_id} works at a branch {OTHER_BRANCH}")
+            raise ApiError(403, "scope.advisor", params={"advisor": advisor_id})
     return who
 
 

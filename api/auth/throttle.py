@@ -128,7 +128,8 @@ class Refusal:
     def error(self) -> ApiError:
         return ApiError(
             429,
-            f"Too many failed login attempts; retry in {self.retry_after} seconds",
+            "auth.login_throttled",
+            params={"seconds": self.retry_after},
             headers={"Retry-After": str(self.retry_after)},
         )
 

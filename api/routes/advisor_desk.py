@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/advisors/me", tags=["advisor desk"], responses=e
 
 def _advisor_id(who: Principal) -> int:
     if who.advisor_id is None:
-        raise ApiError(403, "this user is not linked to an advisor")
+        raise ApiError(403, "auth.not_advisor")
     return who.advisor_id
 
 

@@ -38,7 +38,7 @@ async def login(
     principal = await authenticate(res.engine, form.username, form.password)
     if principal is None:
         await guard.failed(res.engine, form.username, address)
-        raise ApiError(401, "Incorrect username or password", headers=BEARER)
+        raise ApiError(401, "auth.bad_credentials", headers=BEARER)
     await guard.succeeded(res.engine, form.username)
     response.headers["Cache-Control"] = "no-store"
     return TokenResponse(

@@ -33,7 +33,7 @@ async def create_branch(
     """Register a branch with the default queues; 409 when the name exists. Operators and
     supervisors of every branch only: one limited to some branches cannot add others."""
     if who.branches is not None:
-        raise ApiError(403, "only operators and supervisors of every branch register branches")
+        raise ApiError(403, "scope.register_branch")
     created = await service.create_branch(res, body)
     response.headers["Location"] = f"/api/branches/{created.name}"
     return BranchCreated(id=created.id, name=created.name, time_zone=created.time_zone)

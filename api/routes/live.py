@@ -41,7 +41,7 @@ SSE: dict[int | str, dict[str, Any]] = {
 def _branch_name(branch: str) -> str:
     name = " ".join(branch.split())
     if not name or len(name) > 100 or not name.isprintable():
-        raise ApiError(422, "must be 1 to 100 printable characters", field="branch")
+        raise ApiError(422, "text.printable_1_100", field="branch")
     return name
 
 
@@ -63,7 +63,7 @@ async def _open(
         await asyncio.wait_for(hub.connect(), 5)
     except (OSError, TimeoutError, ConnectionError):
         release()
-        raise ApiError(503, "live events unavailable", headers={"Retry-After": "5"}) from None
+        raise ApiError(503, "live.unavailable", headers={"Retry-After": "5"}) from None
     return name, release
 
 

@@ -63,7 +63,7 @@ async def _client(res: ResourcesDep) -> Client:
     try:
         return await res.temporal.get()
     except Exception as err:
-        raise ApiError(503, "Temporal is unavailable; retry shortly", headers=RETRY) from err
+        raise ApiError(503, "temporal.unavailable", headers=RETRY) from err
 
 
 async def _start(
@@ -73,9 +73,9 @@ async def _start(
     try:
         started = await start_operation(client, res.settings, workflow, request, kind)
     except OperationConflict as err:
-        raise ApiError(409, str(err)) from err
+        raise ApiError(409, "ops.conflict", params={"running": err.running}) from err
     except (RPCError, TimeoutError) as err:
-        raise ApiError(503, f"Temporal refused the start: {err}", headers=RETRY) from err
+        raise ApiError(503, "temporal.refused_start", headers=RETRY) from err
     status_url = f"{router.prefix}/runs/{started.workflow_id}"
     response.headers["Location"] = status_url
     return StartedResponse(
@@ -200,9 +200,9 @@ async def get_run(workflow_id: WorkflowId, who: OperatorDep, res: ResourcesDep) 
         try:
             run = await live_run(await _client(res), workflow_id)
         except RPCError as err:
-            raise ApiError(503, f"Temporal did not answer: {err}", headers=RETRY) from err
+            raise ApiError(503, "temporal.no_answer", headers=RETRY) from err
         if run is None:
-            raise ApiError(404, f"No operations run {workflow_id}")
+            raise ApiError(404, "ops.run_not_found", params={"run": workflow_id})
         report = run.report
         if report is None:
             return RunDetail(
@@ -239,7 +239,11 @@ async def act_on_schedule(
 ) -> ScheduleActionResponse:
     """Run a schedule's action now, or pause / resume it (noted with the operator)."""
     try:
-        await schedule_action(await _client(res), schedule_id, action, f"operator {who.username}")
+        await schedule_action(
+            await _client(res), schedule_id, action, f"operator {who.username}", deadline=0
+        )
     except NotFound as err:
-        raise ApiError(404, str(err)) from err
+        raise ApiError(
+            404, "ops.schedule_not_found", params={"schedule": repr(schedule_id)}
+        ) from err
     return ScheduleActionResponse(schedule_id=schedule_id, action=action)

@@ -33,7 +33,7 @@ router = APIRouter(
 
 def _advisor(who: Principal) -> int:
     if who.advisor_id is None:
-        raise ApiError(403, "this user is not linked to an advisor")
+        raise ApiError(403, "auth.not_advisor")
     return who.advisor_id
 
 
@@ -114,7 +114,7 @@ async def transfer(
     elif who.role == "supervisor":
         actor, advisor = f"supervisor:{who.username}", None
     else:
-        raise ApiError(403, "requires role advisor or supervisor")
+        raise ApiError(403, "auth.requires_role", params={"roles": "advisor / supervisor"})
     view = await transfer_service.transfer(
         res,
         reference,

@@ -83,8 +83,12 @@ async def get_position(
 ) -> PositionResponse:
     """Today's ticket with this number at the branch: its place and estimated wait."""
     if not branch_office.isprintable():
-        raise ApiError(422, "must not contain control characters", field="branchOffice")
+        raise ApiError(422, "text.control_chars", field="branchOffice")
     if not (number.isprintable() and len(number) <= 16):
-        raise ApiError(404, f"No ticket {number[:16]!r} at branch {branch_office!r}")
+        raise ApiError(
+            404,
+            "ticket.number_not_found",
+            params={"number": repr(number[:16]), "branch": repr(branch_office)},
+        )
     view = await service.get_by_number(res, number, branch_office)
     return PositionResponse.of(view)

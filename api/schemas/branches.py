@@ -79,7 +79,7 @@ class BranchCreate(_Camel):
         # unset hours take the column defaults (migration 0002): 09:00 and 14:00
         opens, closes = self.opens_at or time(9, 0), self.closes_at or time(14, 0)
         if opens >= closes:
-            raise ApiError(422, "must be after opensAt", field="closesAt")
+            raise ApiError(422, "hours.closes_before_opens", field="closesAt")
         return self
 
 

@@ -265,9 +265,9 @@ class AdvisorCreate(BaseModel):
         if self.username is None and self.password is None:
             return None
         if self.password is None:
-            raise ApiError(422, "es obligatoria cuando se indica username", field="password")
+            raise ApiError(422, "user.password_required", field="password")
         if self.username is None:
-            raise ApiError(422, "es obligatorio cuando se indica password", field="username")
+            raise ApiError(422, "user.username_required", field="username")
         return AdvisorLogin(self.username, self.password)
 
 

@@ -52,7 +52,7 @@ async def _load(res: Resources, advisor_id: int) -> claims.Advisor:
     async with res.engine.connect() as conn:
         advisor = await claims.get_advisor(conn, advisor_id)
     if advisor is None:
-        raise ApiError(404, "advisor not found or inactive")
+        raise ApiError(404, "advisor.not_found")
     return advisor
 
 
@@ -90,7 +90,7 @@ async def call_next(res: Resources, advisor_id: int) -> DeskView:
         if stuck is None:
             raise ApiError(
                 409,
-                "finish the ticket in hand first",
+                "advisor.ticket_in_hand",
                 extra={"ticketReference": str(advisor.current_ticket)},
             )
         claim = claims.Claim(advisor.current_ticket, stuck, advisor)
@@ -113,7 +113,7 @@ async def set_after_ticket(res: Resources, advisor_id: int, status: str | None) 
     try:
         advisor = await claims.set_after_ticket(res.engine, advisor_id, status, datetime.now(UTC))
     except claims.AdvisorNotFound:
-        raise ApiError(404, "advisor not found or inactive") from None
+        raise ApiError(404, "advisor.not_found") from None
     message = None
     if advisor.pending_status is not None:
         message = "La pausa se aplicará al terminar la atención en curso"

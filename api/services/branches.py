@@ -31,7 +31,7 @@ async def create_branch(res: Resources, body: BranchCreate) -> BranchRow:
             early_minutes=body.early_minutes,
         )
     if created is None:
-        raise ApiError(409, f"A branch named {body.name!r} already exists", field="name")
+        raise ApiError(409, "branch.exists", params={"branch": repr(body.name)}, field="name")
     forget_hours()
     return created
 
@@ -76,22 +76,26 @@ async def require_open(res: Resources, name: str, now: datetime | None = None) -
         "timeZone": schedule.time_zone,
     }
     if opening is None:
-        message = (
-            f"La sucursal {found.name} está cerrada y no tiene un horario de atención próximo."
+        raise ApiError(
+            409,
+            "branch.closed_no_hours",
+            params={"branch": found.name},
+            field="branchOffice",
+            extra=extra,
         )
-    else:
-        tickets_from = opening - timedelta(minutes=schedule.early_minutes)
-        extra["nextOpening"] = opening.astimezone(schedule.zone).isoformat()
-        extra["ticketsFrom"] = tickets_from.astimezone(schedule.zone).isoformat()
-        message = (
-            f"La sucursal {found.name} está cerrada. Abre el"
-            f" {describe_opening_es(opening, schedule.time_zone)}"
-            f" (hora de {schedule.time_zone})"
-        )
-        if schedule.early_minutes:
-            message += f"; entrega números desde las {tickets_from.astimezone(schedule.zone):%H:%M}"
-        message += "."
-    raise ApiError(409, message, field="branchOffice", extra=extra)
+    tickets_from = opening - timedelta(minutes=schedule.early_minutes)
+    extra["nextOpening"] = opening.astimezone(schedule.zone).isoformat()
+    extra["ticketsFrom"] = tickets_from.astimezone(schedule.zone).isoformat()
+    early = ""
+    if schedule.early_minutes:
+        early = f"; entrega números desde las {tickets_from.astimezone(schedule.zone):%H:%M}"
+    params = {
+        "branch": found.name,
+        "opening": describe_opening_es(opening, schedule.time_zone),
+        "zone": schedule.time_zone,
+        "early": early,
+    }
+    raise ApiError(409, "branch.closed", params=params, field="branchOffice", extra=extra)
 
 
 async def unknown_branch(res: Resources, name: str, field: str = "branchOffice") -> ApiError:
@@ -103,7 +107,8 @@ async def unknown_branch(res: Resources, name: str, field: str = "branchOffice")
         total = await store.count_branches(conn)
     return ApiError(
         404,
-        f"Unknown branch {name!r}; branches are registered by staff",
+        "branch.unknown",
+        params={"branch": repr(name)},
         field=field,
         extra={"knownBranches": names, "knownBranchesTotal": total},
     )
@@ -143,11 +148,12 @@ async def admit_ticket(
     async with res.engine.connect() as conn:
         kiosk = await kiosk_store.by_token(conn, kiosk_token.strip())
     if kiosk is None:
-        raise ApiError(401, "Unknown or revoked kiosk token", field="X-Kiosk-Token")
+        raise ApiError(401, "kiosk.bad_token", field="X-Kiosk-Token")
     if kiosk.branch_office.lower() != branch_office.lower():
         raise ApiError(
             403,
-            f"This kiosk belongs to branch {kiosk.branch_office!r}",
+            "kiosk.other_branch",
+            params={"branch": repr(kiosk.branch_office)},
             field="branchOffice",
         )
     limits.admit_kiosk(kiosk.id)
@@ -159,7 +165,7 @@ async def issue_kiosk(
     async with res.engine.begin() as conn:
         found = await store.find_branch(conn, branch_key(branch))
         if found is None:
-            raise ApiError(404, f"Unknown branch {branch!r}")
+            raise ApiError(404, "branch.not_found", params={"branch": repr(branch)})
         return await kiosk_store.issue(conn, found.id, label, created_by)
 
 
@@ -169,7 +175,7 @@ async def list_kiosks(
     async with res.engine.connect() as conn:
         found = await store.find_branch(conn, branch_key(branch))
         if found is None:
-            raise ApiError(404, f"Unknown branch {branch!r}")
+            raise ApiError(404, "branch.not_found", params={"branch": repr(branch)})
         total = await kiosk_store.count(conn, found.id)
         return total, await kiosk_store.list_page(conn, found.id, limit, offset)
 
@@ -178,4 +184,6 @@ async def revoke_kiosk(res: Resources, branch: str, kiosk_id: int) -> None:
     async with res.engine.begin() as conn:
         found = await store.find_branch(conn, branch_key(branch))
         if found is None or not await kiosk_store.revoke(conn, found.id, kiosk_id):
-            raise ApiError(404, f"No kiosk {kiosk_id} at branch {branch!r}")
+            raise ApiError(
+                404, "kiosk.not_found", params={"kiosk": kiosk_id, "branch": repr(branch)}
+            )

@@ -11,6 +11,7 @@ from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeou
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.error_messages import not_allowed_key
 from api.errors import ApiError
 from api.resources import Resources
 from assignment import dispatcher
@@ -31,7 +32,7 @@ async def current(res: Resources, reference: uuid.UUID) -> TicketView:
     async with res.engine.connect() as conn:
         ticket = await store.get_ticket(conn, reference)
     if ticket is None:
-        raise ApiError(404, f"No ticket with reference {reference}")
+        raise ApiError(404, "ticket.not_found", params={"reference": reference})
     return ticket
 
 
@@ -39,11 +40,15 @@ def refusal(err: BaseException, status_now: str) -> ApiError:
     """409 naming the current state for a state-machine refusal; 403 for a wrong actor."""
     cause = err.cause if isinstance(err, WorkflowUpdateFailedError) else err
     if isinstance(cause, ApplicationError) and cause.type == ERR_NOT_ALLOWED:
-        return ApiError(403, cause.message)
+        return ApiError(403, not_allowed_key(cause.message))
     if isinstance(cause, ApplicationError) and cause.type == ERR_INVALID_TRANSITION:
         state = str(cause.details[0]) if cause.details else status_now
-        return ApiError(409, cause.message, extra={"currentStatus": state})
-    return ApiError(409, f"The ticket is {status_now}", extra={"currentStatus": status_now})
+        return ApiError(
+            409, "ticket.status_now", params={"status": state}, extra={"currentStatus": state}
+        )
+    return ApiError(
+        409, "ticket.status_now", params={"status": status_now}, extra={"currentStatus": status_now}
+    )
 
 
 def update_id(action: str, idempotency_key: str | None) -> str | None:
@@ -85,9 +90,7 @@ async def transition(
 
 
 def _unavailable() -> ApiError:
-    return ApiError(
-        503, "Ticket service temporarily unavailable; retry", headers={"Retry-After": "2"}
-    )
+    return ApiError(503, "ticket.unavailable", headers={"Retry-After": "2"})
 
 
 async def recall(
@@ -112,12 +115,15 @@ async def recall(
     except dispatcher.Refused as err:
         if isinstance(err.__cause__, WorkflowUpdateFailedError):
             raise refusal(err.__cause__, ticket.status) from None
-        # Not Temporal's words ("workflow execution already completed"): a plain reason.
-        message = "Este turno ya no se puede volver a llamar"
-        raise ApiError(409, message, extra={"currentStatus": ticket.status}) from None
+        raise ApiError(
+            409,
+            "ticket.recall_refused",
+            params={"status": ticket.status},
+            extra={"currentStatus": ticket.status},
+        ) from None
     except IntegrityError:
         # Another advisor recalled the same ticket at the same moment and won.
-        raise ApiError(409, "another advisor is recalling this ticket") from None
+        raise ApiError(409, "ticket.recall_race") from None
     except WorkflowUpdateFailedError as err:
         raise refusal(err, ticket.status) from None
     except (RPCError, TimeoutError, OSError, WorkflowUpdateRPCTimeoutOrCancelledError):

@@ -62,8 +62,8 @@ async def edit_branch(
             field_name = "closesAt" if "closes_at" in changes else "opensAt"
             raise ApiError(
                 422,
-                "la hora de apertura debe ser anterior a la de cierre"
-                f" ({opens:%H:%M} - {closes:%H:%M})",
+                "hours.opens_after_closes",
+                params={"opens": f"{opens:%H:%M}", "closes": f"{closes:%H:%M}"},
                 field=field_name,
             )
         await store.update_branch(conn, branch.id, changes)
@@ -103,7 +103,7 @@ async def create_advisor(
     async with res.engine.begin() as conn:
         branch = await ensure_branch(conn, branch_office, res.settings.default_time_zone)
         if await advisor_store.email_taken(conn, new.email):
-            raise ApiError(409, f"Ya existe un ejecutivo con el correo {new.email}", field="email")
+            raise ApiError(409, "advisor.email_taken", params={"email": new.email}, field="email")
         if await advisor_store.desk_taken(conn, branch.id, new.desk):
             raise _desk_taken(new.desk, branch.name)
         if login is not None and await advisor_store.username_taken(conn, login.username):
@@ -127,7 +127,7 @@ async def get_advisor(res: Resources, advisor_id: int) -> advisor_store.AdvisorR
     async with res.engine.connect() as conn:
         advisor = await advisor_store.get_advisor(conn, advisor_id)
     if advisor is None:
-        raise ApiError(404, f"Ejecutivo no encontrado: {advisor_id}")
+        raise ApiError(404, "advisor.not_found_id", params={"advisor": advisor_id})
     return advisor
 
 
@@ -154,11 +154,11 @@ async def edit_advisor(
     async with res.engine.begin() as conn:
         advisor = await advisor_store.lock_advisor(conn, advisor_id)
         if advisor is None:
-            raise ApiError(404, f"Ejecutivo no encontrado: {advisor_id}")
+            raise ApiError(404, "advisor.not_found_id", params={"advisor": advisor_id})
         if active is False and advisor.current_ticket is not None:
             raise ApiError(
                 409,
-                "El ejecutivo tiene un turno en curso; debe terminarlo antes de desactivarlo",
+                "advisor.serving",
                 field="active",
             )
         will_be_active = advisor.active if active is None else active
@@ -190,20 +190,20 @@ async def edit_advisor(
 
 def _desk_taken(desk: int, branch: str | None) -> ApiError:
     where = f" de la sucursal {branch}" if branch else ""
-    return ApiError(
-        409, f"El módulo {desk}{where} ya está asignado a otro ejecutivo activo", field="desk"
-    )
+    return ApiError(409, "advisor.desk_taken", params={"desk": f"{desk}{where}"}, field="desk")
 
 
 def _username_taken(username: str) -> ApiError:
-    return ApiError(409, f"El nombre de usuario {username!r} ya existe", field="username")
+    return ApiError(
+        409, "user.username_taken", params={"username": repr(username)}, field="username"
+    )
 
 
 def _conflict(err: IntegrityError, desk: int, branch: str | None) -> ApiError:
     """A concurrent request won a unique index: the same 409 the checks give."""
     found = advisor_store.conflicting_field(err)
     if found == "email":
-        return ApiError(409, "Ya existe un ejecutivo con ese correo", field="email")
+        return ApiError(409, "advisor.email_taken_plain", field="email")
     if found == "desk":
         return _desk_taken(desk, branch)
     raise err

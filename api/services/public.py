@@ -52,7 +52,7 @@ async def branch_queues(res: Resources, name: str) -> PublicBranch:
     async with res.engine.connect() as conn:
         branch = await store.find_branch(conn, key)
         if branch is None:
-            raise ApiError(404, f"Sucursal no encontrada: {key[:100]!r}")
+            raise ApiError(404, "branch.not_found", params={"branch": repr(key[:100])})
         figures = await store.queue_figures(
             conn, branch.id, business_day(now, branch.time_zone), now
         )

@@ -23,12 +23,12 @@ from assignment import claims, dispatcher, recall_swap
 from domain.contracts import TicketView, Transition
 from domain.states import TicketAction, TicketStatus
 
-ALREADY_RECALLED = "Este turno ya fue llamado nuevamente una vez; no se puede volver a llamar"
-IN_SERVICE = "Termine la atención en curso antes de volver a llamar a otro turno"
+ALREADY_RECALLED = "recall.already"
+IN_SERVICE = "recall.in_service"
 #: How long a recall waits for the CALL of a just-made reservation to land.
 SETTLE_SECONDS = 5.0
-NOT_YOURS = "Solo puede volver a llamar a su propio turno no presentado mientras atiende otro"
-NOT_RECALLABLE = "Este turno ya no se puede volver a llamar"
+NOT_YOURS = "recall.not_yours"
+NOT_RECALLABLE = "recall.not_recallable"
 
 
 def _unavailable() -> ApiError:
@@ -56,7 +56,7 @@ async def recall(
     if recalls >= 1:
         raise ApiError(409, ALREADY_RECALLED, extra={"currentStatus": ticket.status})
     if advisor is None:
-        raise ApiError(404, "advisor not found or inactive")
+        raise ApiError(404, "advisor.not_found")
     if advisor.current_ticket == reference and mine is not None:
         # A swap interrupted before its RECALL: send it again (it is answered once).
         claim = claims.Claim(reference, mine.workflow_id, advisor, ticket.queue)

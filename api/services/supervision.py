@@ -152,7 +152,7 @@ async def branch_settings(conn: AsyncConnection, name: str) -> store.BranchSetti
     """The branch by its name as typed in a URL; 404 when there is none."""
     branch = await store.find_branch(conn, branch_key(name))
     if branch is None:
-        raise ApiError(404, f"Sucursal no encontrada: {branch_key(name)!r}")
+        raise ApiError(404, "branch.not_found", params={"branch": repr(branch_key(name))})
     return branch
 
 
@@ -165,7 +165,7 @@ def queue_settings(branch: store.BranchSettingsRow, raw: str) -> store.QueueSett
     for queue in branch.queues:
         if queue.queue == name:
             return queue
-    raise ApiError(404, f"Cola no encontrada en la sucursal {branch.name}: {raw[:40]!r}")
+    raise ApiError(404, "queue.not_found", params={"branch": branch.name, "queue": repr(raw[:40])})
 
 
 async def _open_now(conn: AsyncConnection, branch_id: int, now: datetime) -> bool:
@@ -313,7 +313,7 @@ async def history(res: Resources, reference: uuid.UUID) -> History:
         found = await store.ticket_history(conn, reference)
         messages = await store.ticket_messages(conn, reference) if found else []
     if found is None:
-        raise ApiError(404, f"Turno no encontrado: {reference}")
+        raise ApiError(404, "ticket.not_found", params={"reference": reference})
     return History(*found, messages=messages)
 
 
@@ -324,7 +324,7 @@ def typed_number(raw: str) -> str:
     """A ticket number as staff type it (``c6``, ``C-06``) in its canonical form (``C06``)."""
     match = _TYPED_NUMBER.fullmatch(raw.strip().upper())
     if match is None or int(match[2]) < 1:
-        raise ApiError(422, "Número de turno inválido (ej.: C06)", field="number")
+        raise ApiError(422, "ticket.number_invalid", field="number")
     return format_ticket_number(match[1], int(match[2]))
 
 

@@ -68,9 +68,9 @@ def check_secret(settings: Settings, secret: str | None) -> None:
     """503 while no secret is configured (the webhook is off); 401 on a missing or wrong one."""
     expected = settings.telegram_webhook_secret.get_secret_value()
     if not expected:
-        raise ApiError(503, "The Telegram webhook is not configured")
+        raise ApiError(503, "telegram.not_configured")
     if secret is None or not hmac.compare_digest(secret.encode(), expected.encode()):
-        raise ApiError(401, "Missing or wrong Telegram secret token")
+        raise ApiError(401, "telegram.bad_secret")
 
 
 async def queue_update(settings: Settings, publisher: UpdatePublisher, body: bytes) -> None:
@@ -78,9 +78,9 @@ async def queue_update(settings: Settings, publisher: UpdatePublisher, body: byt
     try:
         update = json.loads(body)
     except ValueError:
-        raise ApiError(400, "Malformed JSON request body") from None
+        raise ApiError(400, "request.malformed_json") from None
     if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
-        raise ApiError(400, "Not a Telegram update", field="update_id")
+        raise ApiError(400, "telegram.not_update", field="update_id")
     try:
         await publisher.publish(
             settings.rabbitmq_url.get_secret_value(),
@@ -90,4 +90,4 @@ async def queue_update(settings: Settings, publisher: UpdatePublisher, body: byt
         )
     except Exception as err:
         log.warning("could not queue a Telegram update: %s", type(err).__name__)
-        raise ApiError(503, "Updates cannot be queued right now; retry") from None
+        raise ApiError(503, "telegram.unavailable") from None

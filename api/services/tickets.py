@@ -69,7 +69,7 @@ def validate_idempotency_key(raw: str | None) -> str | None:
         return None
     key = raw.strip()
     if not 1 <= len(key) <= 128 or not key.isprintable():
-        raise ApiError(400, "must be 1 to 128 printable characters", field="Idempotency-Key")
+        raise ApiError(400, "idempotency.bad_key", field="Idempotency-Key")
     return key
 
 
@@ -149,7 +149,7 @@ async def create_ticket(
         log.warning("ticket creation unavailable: %s %s", type(err).__name__, err)
         raise ApiError(
             503,
-            "Ticket service temporarily unavailable; retry with the same Idempotency-Key",
+            "ticket.unavailable_idempotent",
             headers={"Retry-After": "2"},
         ) from None
     return Created(ticket=result.ticket, created=result.created)
@@ -189,13 +189,13 @@ def _refusal(err: WorkflowUpdateFailedError) -> ApiError:
         active = cause.details[0] if cause.details else None
         return ApiError(
             409,
-            "An active ticket already exists for this national id at this branch",
+            "ticket.active_exists",
             extra={"activeTicket": _public(active)} if active else None,
         )
     if isinstance(cause, ApplicationError) and cause.type == ERR_IDEMPOTENCY_MISMATCH:
-        return ApiError(422, cause.message, field="Idempotency-Key")
+        return ApiError(422, "idempotency.mismatch", field="Idempotency-Key")
     log.error("ticket creation failed: %s", cause)
-    return ApiError(503, "Ticket could not be created; retry", headers={"Retry-After": "2"})
+    return ApiError(503, "ticket.not_created", headers={"Retry-After": "2"})
 
 
 def _public(active: object) -> dict[str, object]:
@@ -216,12 +216,12 @@ async def _finished(res: Resources, new: NewTicket) -> TicketView:
     if active is not None:
         raise ApiError(
             409,
-            "An active ticket already exists for this national id at this branch",
+            "ticket.active_exists",
             extra={"activeTicket": _public(active.model_dump(mode="json"))},
         )
     raise ApiError(
         409,
-        "This Idempotency-Key belongs to a request that did not create a ticket; use a new key",
+        "idempotency.no_ticket",
         field="Idempotency-Key",
     )
 
@@ -230,7 +230,7 @@ async def get_ticket(res: Resources, reference: uuid.UUID) -> TicketView:
     async with res.engine.connect() as conn:
         ticket = await store.get_ticket(conn, reference)
     if ticket is None:
-        raise ApiError(404, f"No ticket with reference {reference}")
+        raise ApiError(404, "ticket.not_found", params={"reference": reference})
     return ticket
 
 
@@ -238,5 +238,7 @@ async def get_by_number(res: Resources, number: str, branch_office: str) -> Tick
     async with res.engine.connect() as conn:
         ticket = await store.find_by_number(conn, branch_office, number)
     if ticket is None:
-        raise ApiError(404, f"No ticket {number} at branch {branch_office!r}")
+        raise ApiError(
+            404, "ticket.number_not_found", params={"number": number, "branch": repr(branch_office)}
+        )
     return ticket

@@ -17,6 +17,7 @@ from temporalio.common import WorkflowIDReusePolicy
 
 with workflow.unsafe.imports_passed_through():
     from ops.contracts import EXCLUSIVE_WORKFLOW, ExclusiveRequest, OpsReport
+    from ops.steps import mark_outcome
 
 #: A deploy or restore past this is stuck: the lock lets go (the child is cancelled).
 LOCK_TIMEOUT = timedelta(hours=12)
@@ -35,4 +36,5 @@ class ExclusiveOperation:
             execution_timeout=LOCK_TIMEOUT,
             parent_close_policy=workflow.ParentClosePolicy.REQUEST_CANCEL,
         )
+        mark_outcome(report)
         return report

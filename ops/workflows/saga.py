@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         Step,
         StepResult,
     )
+    from ops.steps import mark_outcome
 
 
 # --- retry policies: each fits what can go wrong in its step -----------------------
@@ -210,6 +211,7 @@ class Saga:
             started_at=self._started,
             finished_at=workflow.now(),
         )
+        mark_outcome(report)
         try:
             await workflow.execute_activity(
                 STORE_REPORT,

@@ -104,7 +104,7 @@ async def test_triggered_backup_schedule_runs_to_completion(
             return action.workflow_id
 
         workflow_id = await eventually(started, timeout=15, what="the triggered run")
-        assert workflow_id.startswith("ops-backup-")
+        assert workflow_id.startswith("backup-")  # the same prefix as a manual backup
         report = await temporal.get_workflow_handle(workflow_id, result_type=OpsReport).result()
     assert report.kind == "backup" and report.outcome == "ok", report
     assert (ops_settings.backup_dir / report.steps[0].figures["file"]).is_file()

@@ -1,0 +1,53 @@
+"""The error catalogue: every key in both languages with the same placeholders."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from api.error_messages import CATALOGUE, EN, ES, negotiate, placeholders, render
+
+API = Path(__file__).resolve().parents[2] / "api"
+
+
+def test_every_key_exists_in_both_languages_with_the_same_placeholders() -> None:
+    assert set(ES) == set(EN)
+    for key in ES:
+        assert placeholders(ES[key]) == placeholders(EN[key]), key
+        assert ES[key].strip() and EN[key].strip(), key
+
+
+def test_every_key_raised_in_the_api_is_in_the_catalogue() -> None:
+    raised = set()
+    for path in API.rglob("*.py"):
+        text = path.read_text()
+        raised |= set(re.findall(r'ApiError\(\s*\d{3},\s*"([a-z_]+\.[a-z_0-9]+)"', text))
+        raised |= set(re.findall(r'_too_many\("([a-z_]+\.[a-z_0-9]+)"', text))
+    assert raised, "no keyed ApiError found"
+    assert raised <= set(ES), raised - set(ES)
+
+
+def test_no_raise_passes_free_text() -> None:
+    for path in API.rglob("*.py"):
+        for line in path.read_text().splitlines():
+            match = re.search(r'ApiError\(\s*\d{3},\s*(f?"[^"]*"|[a-z_.]+\(?)', line)
+            if match and not re.fullmatch(r'"[a-z_]+\.[a-z_0-9]+"', match.group(1)):
+                assert "not_allowed_key" in line or "429, key," in line, line.strip()
+
+
+def test_language_negotiation() -> None:
+    assert negotiate(None) == "es"
+    assert negotiate("") == "es"
+    assert negotiate("en") == "en"
+    assert negotiate("en-US,en;q=0.9") == "en"
+    assert negotiate("es-CL,es;q=0.9,en;q=0.8") == "es"
+    assert negotiate("fr-FR, en;q=0.5") == "en"
+    assert negotiate("fr") == "es"
+    assert negotiate("es;q=0.2, en;q=0.7") == "en"
+    assert set(CATALOGUE) == {"es", "en"}
+
+
+def test_render_fills_placeholders() -> None:
+    assert render("ticket.not_found", "en", {"reference": "x"}) == "No ticket with reference x"
+    assert "x" in render("ticket.not_found", "es", {"reference": "x"})
+    assert render("not a key", "en") == "not a key"
