@@ -16,7 +16,8 @@ from tests.auth.conftest import deactivate, new_advisor, new_password, new_usern
 
 pytestmark = pytest.mark.e2e
 
-BAD_LOGIN = "Incorrect username or password"
+BAD_LOGIN = "Usuario o contraseña incorrectos"  # es, the default language
+INVALID_TOKEN = "Token de acceso inválido o vencido; inicie sesión de nuevo"
 
 
 async def login(api: httpx.AsyncClient, username: str, password: str) -> httpx.Response:
@@ -129,7 +130,7 @@ async def test_me_without_token_is_401_with_challenge(api: httpx.AsyncClient) ->
     assert resp.headers["www-authenticate"] == "Bearer"
     body = resp.json()
     assert body["status"] == 401
-    assert body["message"] == "Not authenticated"
+    assert body["message"] == "No autenticado"
     assert body["path"] == "/api/auth/me"
 
 
@@ -144,7 +145,7 @@ async def test_me_with_tampered_token_is_401(api: httpx.AsyncClient, engine: Asy
         resp = await api.get("/api/auth/me", headers={"Authorization": f"Bearer {bad}"})
         assert resp.status_code == 401, bad
         assert resp.headers["www-authenticate"] == "Bearer"
-        assert resp.json()["message"] == "Invalid access token"
+        assert resp.json()["message"] == INVALID_TOKEN
 
 
 async def test_me_with_token_of_another_secret_is_401(api: httpx.AsyncClient) -> None:
@@ -154,7 +155,7 @@ async def test_me_with_token_of_another_secret_is_401(api: httpx.AsyncClient) ->
     resp = await api.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
 
     assert resp.status_code == 401
-    assert resp.json()["message"] == "Invalid access token"
+    assert resp.json()["message"] == INVALID_TOKEN
 
 
 async def test_me_with_expired_token_is_401(
@@ -171,7 +172,7 @@ async def test_me_with_expired_token_is_401(
     assert ok.status_code == 200, "the stack must sign with the secret the test uses"
     assert resp.status_code == 401
     assert resp.headers["www-authenticate"] == "Bearer"
-    assert resp.json()["message"] == "Access token expired"
+    assert resp.json()["message"] == INVALID_TOKEN
 
 
 async def test_openapi_declares_the_password_flow(api: httpx.AsyncClient) -> None:

@@ -94,7 +94,7 @@ async def test_other_roles_get_403_json(client: httpx.AsyncClient, role: str) ->
     body = resp.json()
     assert body["status"] == 403
     assert body["error"] == "Forbidden"
-    assert body["message"] == "requires role supervisor"
+    assert body["message"] == "Requiere el rol supervisor"
     assert body["path"] == "/supervised"
 
 
@@ -137,7 +137,7 @@ async def test_missing_or_bad_token_is_401_with_challenge(
 async def test_expired_token_is_401_not_403(client: httpx.AsyncClient) -> None:
     resp = await client.get("/supervised", headers=bearer("advisor", ttl_minutes=-1))
     assert resp.status_code == 401
-    assert resp.json()["message"] == "Access token expired"
+    assert resp.json()["message"] == ("Token de acceso inválido o vencido; inicie sesión de nuevo")
 
 
 def test_unknown_role_is_a_programming_error() -> None:
@@ -155,7 +155,7 @@ async def test_token_of_a_user_no_longer_in_the_directory_is_401(
     resp = await client.get("/staff", headers={"Authorization": f"Bearer {token}"})
     assert resp.status_code == 401
     assert resp.headers["www-authenticate"] == "Bearer"
-    assert "no longer valid" in resp.json()["message"]
+    assert "ya no es válido" in resp.json()["message"]
 
 
 async def test_token_whose_role_changed_since_login_is_401(client: httpx.AsyncClient) -> None:

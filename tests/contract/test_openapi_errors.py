@@ -118,7 +118,7 @@ async def test_unknown_routes_and_methods_answer_the_shape(api: httpx.AsyncClien
         ),
         400,
     )
-    assert body["errors"] == [{"field": "body", "message": "the body is not valid JSON"}]
+    assert body["errors"] == [{"field": "body", "message": "el cuerpo no es JSON válido"}]
     _assert_error(await api.post("/api/tickets", content=b"x" * 70_000), 413)
 
 
@@ -153,7 +153,7 @@ async def test_an_unexpected_exception_is_a_500_that_tells_nothing() -> None:
     resp = await _call(_app_raising(RuntimeError("password=hunter2 at db.internal:5432")))
     body = _assert_error(resp, 500)
     assert "hunter2" not in resp.text and "RuntimeError" not in resp.text
-    assert body["message"] == "Internal error; it has been logged"
+    assert body["message"] == "Error interno; quedó registrado"
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
     assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
 

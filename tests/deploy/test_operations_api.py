@@ -58,7 +58,7 @@ async def test_other_roles_are_refused(api: httpx.AsyncClient, others: list[Staf
         for method, path in ROUTES:
             resp = await api.request(method, path, json={"version": "1.0.0"}, headers=staff.headers)
             assert resp.status_code == 403, (staff.username, method, path, resp.text)
-            assert resp.json()["message"] == "requires role operator"
+            assert resp.json()["message"] == "Requiere el rol operator"
 
 
 async def test_operator_starts_a_backup(

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.e2e
 MAX_FAILURES = 5
 LOCKOUT_SECONDS = 900
 PER_ADDRESS = 20
-BAD_LOGIN = "Incorrect username or password"
+BAD_LOGIN = "Usuario o contraseña incorrectos"  # es, the default language
 
 
 async def login(client: httpx.AsyncClient, username: str, password: str) -> httpx.Response:

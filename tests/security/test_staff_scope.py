@@ -20,7 +20,7 @@ from tests.support.wait import eventually
 
 pytestmark = pytest.mark.e2e
 
-OTHER_BRANCH = "outside your branches"
+OTHER_BRANCH = "fuera de"  # es by default: "fuera de sus sucursales" / "fuera de las suyas"
 
 
 def at(branch: str) -> str:

@@ -30,6 +30,7 @@ from domain.contracts import (
 )
 from tests.support.wait import eventually
 from workflows.notification import NotificationWorkflow
+from workflows.search import ensure_search_attributes
 
 TEST_SERVER = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "temporal-test-server"
 
@@ -41,6 +42,8 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=pydantic_data_converter,
         test_server_existing_path=str(server) if server else None,
     ) as environment:
+        # The notification workflow upserts TicketReference and MessageKind.
+        await ensure_search_attributes(environment.client, "default")
         yield environment
 
 
