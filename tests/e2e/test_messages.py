@@ -62,7 +62,7 @@ async def test_created_near_and_your_turn_arrive_once_in_order(
     messages = await eventually(three, timeout=20, what="three messages in the chat")
     texts = [m["text"] for m in messages]
     assert len(texts) == 3, texts
-    assert "Tu turno es el P05" in texts[0]
+    assert "Su turno es el P05" in texts[0]
     assert "se acerca" in texts[1]
     assert "módulo 7" in texts[2] and "Asesor" in texts[2]
     expected = [("TICKET_CREATED", "SENT", 1), ("TURN_NEAR", "SENT", 1), ("YOUR_TURN", "SENT", 1)]
@@ -111,7 +111,7 @@ async def test_called_again_after_a_transfer_gets_a_second_your_turn(
         return texts if any("módulo 8" in t for t in texts) else None
 
     texts = await eventually(second_call, timeout=20, what="the second 'your turn'")
-    turns = [t for t in texts if "Es tu turno" in t]
+    turns = [t for t in texts if "Es su turno" in t]
     assert len(turns) == 2 and "módulo 2" in turns[0] and "módulo 8" in turns[1]
     assert sum("pasó a la fila" in t for t in texts) == 1
-    assert "Tu turno es el C01" in texts[0]
+    assert "Su turno es el C01" in texts[0]
