@@ -572,7 +572,10 @@ class TicketWorkflow:
     async def _link(self, request: LinkChat) -> None:
         """Remember the customer's chat; the first link sends the "ticket created" message.
         A ticket followed from one chat is never moved to another (no silent takeover)."""
-        if self._status not in ACTIVE_STATUSES or request.chat_id == self._chat_id:
+        if self._status not in ACTIVE_STATUSES:
+            return
+        if request.chat_id == self._chat_id:
+            await self._relink(request)
             return
         if self._chat_id is not None and workflow.patched(KEEP_FIRST_CHAT):
             return
@@ -586,6 +589,20 @@ class TicketWorkflow:
         if request.language in ("es", "en"):
             self._language = request.language
         self._outbox.append((MSG_CREATED, {}))
+
+    async def _relink(self, request: LinkChat) -> None:
+        """/start again from the linked chat (e.g. the one given at creation) in another
+        language: the chat's language is saved and every later message uses it."""
+        language = request.language
+        if language not in ("es", "en") or language == self._language:
+            return
+        if not workflow.patched(RELINK_LANGUAGE):
+            return
+        try:
+            await self._record_link(request)
+        except ActivityError:
+            return  # no row: the messages keep their language
+        self._language = language
 
     async def _record_link(self, request: LinkChat) -> None:
         await workflow.execute_activity(
