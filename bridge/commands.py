@@ -7,6 +7,7 @@ only answers what the workflow will not (status, confirmation prompts, refusals)
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -101,8 +102,16 @@ class BotCommands:
         if ticket is None or ticket.view.status not in ACTIVE:
             await self._inactive(msg, ticket)
             return
+        handle = self._temporal.get_workflow_handle(ticket_workflow_id(reference))
         if ticket.view.telegram_chat_id == msg.chat_id:
-            await self._say_status(msg.chat_id, ticket)  # already linked: nothing new comes
+            # Already linked (e.g. the chat given at creation): nothing new comes, but the
+            # chat's language is the one its messages use from now on.
+            if msg.language != ticket.language:
+                relink = LinkChat(chat_id=msg.chat_id, language=msg.language)
+                with contextlib.suppress(RPCError):
+                    await self._call(lambda: handle.signal(LINK_CHAT_SIGNAL, relink))
+                ticket = ChatTicket(view=ticket.view, language=msg.language)
+            await self._say_status(msg.chat_id, ticket)
             return
         if ticket.view.telegram_chat_id is not None:
             # Followed from another chat: never moved silently (the workflow refuses too).
@@ -110,7 +119,6 @@ class BotCommands:
                 msg.chat_id, "bot_already_linked", msg.language, number=ticket.view.number
             )
             return
-        handle = self._temporal.get_workflow_handle(ticket_workflow_id(reference))
         request = LinkChat(chat_id=msg.chat_id, language=msg.language)
         try:
             await self._call(lambda: handle.signal(LINK_CHAT_SIGNAL, request))

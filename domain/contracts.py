@@ -249,7 +249,11 @@ MSG_YOUR_TURN = "YOUR_TURN"
 MSG_RECALLED = "RECALLED"
 MSG_CANCELLED = "CANCELLED"
 MSG_NO_SHOW = "NO_SHOW"
+#: The no-show after the one recall: the ticket is over.
+MSG_NO_SHOW_FINAL = "NO_SHOW_FINAL"
 MSG_TRANSFERRED = "TRANSFERRED"
+#: The ticket was still open at the branch's closing time.
+MSG_EXPIRED = "EXPIRED"
 MESSAGE_KINDS = (
     MSG_CREATED,
     MSG_TURN_NEAR,
@@ -257,7 +261,9 @@ MESSAGE_KINDS = (
     MSG_RECALLED,
     MSG_CANCELLED,
     MSG_NO_SHOW,
+    MSG_NO_SHOW_FINAL,
     MSG_TRANSFERRED,
+    MSG_EXPIRED,
 )
 
 

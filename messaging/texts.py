@@ -12,6 +12,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 TEMPLATES = Path(__file__).parent / "templates"
 LANGUAGES = ("es", "en")
 MAX_TELEGRAM_TEXT = 4096
+#: A branch name that already says what it is ("Sucursal Centro") is shown as it is.
+_BRANCH_WORDS = {"es": ("sucursal",), "en": ("branch", "sucursal")}
 
 
 @lru_cache(maxsize=1)
@@ -30,11 +32,25 @@ def labels(language: str) -> dict[str, Any]:
     return data
 
 
+def branch_label(name: str, language: str) -> str:
+    """The branch's name as the message shows it, the word "Sucursal"/"branch" once:
+    "Centro" -> "Sucursal Centro" / "Centro branch"; "Sucursal Centro" stays as it is."""
+    name = " ".join(name.split())
+    if not name:
+        return ""
+    lang = language if language in LANGUAGES else "es"
+    words = name.lower().split()
+    if words[0] in _BRANCH_WORDS[lang] or (lang == "en" and words[-1] == "branch"):
+        return name
+    return f"Sucursal {name}" if lang == "es" else f"{name} branch"
+
+
 def render(kind: str, language: str, **values: Any) -> str:
     """Render `kind` (e.g. TICKET_CREATED) in the ticket's language, Spanish by default."""
     lang = language if language in LANGUAGES else "es"
     queue_labels = labels(lang)["queue"]
     values.setdefault("queue_label", queue_labels.get(values.get("queue", ""), ""))
     values.setdefault("target_label", queue_labels.get(values.get("target_queue", ""), ""))
+    values.setdefault("branch_label", branch_label(str(values.get("branch") or ""), lang))
     text = _env().get_template(f"{lang}/{kind.lower()}.html.j2").render(**values).strip()
     return text[:MAX_TELEGRAM_TEXT]

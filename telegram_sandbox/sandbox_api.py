@@ -21,12 +21,14 @@ PAYLOAD_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 class SendBody(BaseModel):
     text: str = Field(min_length=1, max_length=4096)
     first_name: str | None = Field(default=None, min_length=1, max_length=64)
+    language_code: str = Field(default="es", min_length=2, max_length=16)
 
 
 class StartBody(BaseModel):
     payload: str
     chat_id: int | None = None
     first_name: str | None = Field(default=None, min_length=1, max_length=64)
+    language_code: str = Field(default="es", min_length=2, max_length=16)
 
 
 class FaultBody(BaseModel):
@@ -48,14 +50,18 @@ class OutageBody(BaseModel):
 
 
 def start_user(
-    state: SandboxState, payload: str, chat_id: int | None, first_name: str | None
+    state: SandboxState,
+    payload: str,
+    chat_id: int | None,
+    first_name: str | None,
+    language_code: str = "es",
 ) -> JsonDict:
     """The customer opens t.me/<bot>?start=<payload> and presses Start."""
     if not PAYLOAD_RE.fullmatch(payload):
         raise ValueError("payload must be 1-64 characters of A-Z, a-z, 0-9, _ and -")
     if chat_id is None:
         chat_id = state.allocate_chat_id()
-    return state.user_message(chat_id, f"/start {payload}", first_name)
+    return state.user_message(chat_id, f"/start {payload}", first_name, language_code)
 
 
 def sandbox_router(state: SandboxState, api: BotApi) -> APIRouter:
@@ -80,14 +86,16 @@ def sandbox_router(state: SandboxState, api: BotApi) -> APIRouter:
     async def user_sends(chat_id: int, body: SendBody) -> JsonDict:
         if chat_id == 0:
             raise HTTPException(400, "chat_id must not be 0")
-        return state.user_message(chat_id, body.text, body.first_name)
+        return state.user_message(chat_id, body.text, body.first_name, body.language_code)
 
     @router.post("/sandbox/start")
     async def user_starts(body: StartBody) -> JsonDict:
         if body.chat_id == 0:
             raise HTTPException(400, "chat_id must not be 0")
         try:
-            return start_user(state, body.payload, body.chat_id, body.first_name)
+            return start_user(
+                state, body.payload, body.chat_id, body.first_name, body.language_code
+            )
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from exc
 

@@ -197,7 +197,9 @@ class SandboxState:
             return None
         return [m for m in chat.bot_messages if m.message_id > since_message_id]
 
-    def user_message(self, chat_id: int, text: str, first_name: str | None = None) -> JsonDict:
+    def user_message(
+        self, chat_id: int, text: str, first_name: str | None = None, language_code: str = "es"
+    ) -> JsonDict:
         """The customer typed `text`: record it and queue a Telegram-shaped update."""
         chat = self.ensure_chat(chat_id, first_name)
         message = self._append(chat, text, from_bot=False, parse_mode=None)
@@ -209,7 +211,7 @@ class SandboxState:
                 "id": chat.id,
                 "is_bot": False,
                 "first_name": chat.first_name,
-                "language_code": "es",
+                "language_code": language_code,
             },
             "text": text,
         }

@@ -32,7 +32,9 @@ with workflow.unsafe.imports_passed_through():
         LINK_CHAT_SIGNAL,
         MSG_CANCELLED,
         MSG_CREATED,
+        MSG_EXPIRED,
         MSG_NO_SHOW,
+        MSG_NO_SHOW_FINAL,
         MSG_RECALLED,
         MSG_TRANSFERRED,
         MSG_TURN_NEAR,
@@ -78,6 +80,10 @@ RECORD_MAY_FAIL = "record-may-fail"
 AFTER_CHANGE_BESIDE = "after-change-beside-loop"
 #: Patch id: a ticket whose creation never completed expires the row it may have left.
 EXPIRE_ORPHAN_ROW = "expire-orphan-row"
+#: Patch id: the no-show after the recall and the day-end expiry send their own message.
+FINAL_MESSAGES = "final-no-show-and-expiry-messages"
+#: Patch id: a /start from the chat already linked saves that chat's language.
+RELINK_LANGUAGE = "relink-saves-chat-language"
 #: A start whose `create` update never arrives (it always does with update-with-start) ends.
 CREATE_DEADLINE = timedelta(minutes=5)
 #: Bounded (about 1.5 minutes of attempts); a missing row fails at once. Never unbounded:
@@ -98,6 +104,11 @@ _MESSAGE_FOR = {
     TicketAction.CANCEL: MSG_CANCELLED,
     TicketAction.NO_SHOW: MSG_NO_SHOW,
     TicketAction.TRANSFER: MSG_TRANSFERRED,
+}
+# Behind FINAL_MESSAGES: the last no-show (after the recall) and the day-end expiry.
+_FINAL_MESSAGE_FOR = {
+    TicketAction.NO_SHOW: MSG_NO_SHOW_FINAL,
+    TicketAction.EXPIRE: MSG_EXPIRED,
 }
 # Messages that may go out again in one ticket's life (after a transfer, a new call).
 _REPEATABLE = {MSG_YOUR_TURN, MSG_TURN_NEAR, MSG_TRANSFERRED}
@@ -470,7 +481,7 @@ class TicketWorkflow:
         if action is TicketAction.TRANSFER:
             updates.append(search.QUEUE_NAME.value_set(applied.queue))
         workflow.upsert_search_attributes(updates)
-        kind = _MESSAGE_FOR.get(action)
+        kind = self._message_for(action)
         if kind is not None:
             self._outbox.append((kind, self._details(action, request, applied.queue)))
         if applied.queues_changed or applied.freed_advisor_id is not None:
@@ -514,6 +525,16 @@ class TicketWorkflow:
 
     # -- notifications ---------------------------------------------------------------------
 
+    def _message_for(self, action: TicketAction) -> str | None:
+        """The message a transition sends; the no-show after a recall ends the ticket and
+        says so, as does the day-end expiry (histories before the patch sent neither)."""
+        final = action is TicketAction.EXPIRE or (
+            action is TicketAction.NO_SHOW and self._recalls >= 1
+        )
+        if final and self._chat_id is not None and workflow.patched(FINAL_MESSAGES):
+            return _FINAL_MESSAGE_FOR[action]
+        return _MESSAGE_FOR.get(action)
+
     @staticmethod
     def _details(action: TicketAction, request: Transition, queue: str) -> dict[str, str]:
         details: dict[str, str] = {}
@@ -551,7 +572,10 @@ class TicketWorkflow:
     async def _link(self, request: LinkChat) -> None:
         """Remember the customer's chat; the first link sends the "ticket created" message.
         A ticket followed from one chat is never moved to another (no silent takeover)."""
-        if self._status not in ACTIVE_STATUSES or request.chat_id == self._chat_id:
+        if self._status not in ACTIVE_STATUSES:
+            return
+        if request.chat_id == self._chat_id:
+            await self._relink(request)
             return
         if self._chat_id is not None and workflow.patched(KEEP_FIRST_CHAT):
             return
@@ -565,6 +589,20 @@ class TicketWorkflow:
         if request.language in ("es", "en"):
             self._language = request.language
         self._outbox.append((MSG_CREATED, {}))
+
+    async def _relink(self, request: LinkChat) -> None:
+        """/start again from the linked chat (e.g. the one given at creation) in another
+        language: the chat's language is saved and every later message uses it."""
+        language = request.language
+        if language not in ("es", "en") or language == self._language:
+            return
+        if not workflow.patched(RELINK_LANGUAGE):
+            return
+        try:
+            await self._record_link(request)
+        except ActivityError:
+            return  # no row: the messages keep their language
+        self._language = language
 
     async def _record_link(self, request: LinkChat) -> None:
         await workflow.execute_activity(

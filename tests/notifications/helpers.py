@@ -34,12 +34,14 @@ class Phone:
 
         return await eventually(enough, timeout=within, what=f"{count} messages in chat {chat}")
 
-    async def send(self, chat: int, text_: str) -> None:
-        resp = await self.sandbox.post(f"/sandbox/chats/{chat}/send", json={"text": text_})
+    async def send(self, chat: int, text_: str, language: str = "es") -> None:
+        body = {"text": text_, "language_code": language}
+        resp = await self.sandbox.post(f"/sandbox/chats/{chat}/send", json=body)
         assert resp.status_code == 200, resp.text
 
-    async def start(self, chat: int, payload: str) -> None:
-        resp = await self.sandbox.post("/sandbox/start", json={"payload": payload, "chat_id": chat})
+    async def start(self, chat: int, payload: str, language: str = "es") -> None:
+        body = {"payload": payload, "chat_id": chat, "language_code": language}
+        resp = await self.sandbox.post("/sandbox/start", json=body)
         assert resp.status_code == 200, resp.text
 
     async def fault(self, kind: str, **extra: Any) -> None:

@@ -46,7 +46,7 @@ async def test_deep_link_status_cancel_and_help(api: httpx.AsyncClient, phone: P
     assert number in cancel_message and "anulado" in cancel_message
 
     await phone.send(chat, "/estado@TicketeroSandboxBot")
-    assert "No tienes un turno activo" in (await phone.wait_messages(chat, 5))[-1]["text"]
+    assert "No tiene un turno activo" in (await phone.wait_messages(chat, 5))[-1]["text"]
 
     await phone.start(chat, start_payload(ticket))  # the link of a cancelled ticket
     assert "ya no está activo" in (await phone.wait_messages(chat, 6))[-1]["text"]

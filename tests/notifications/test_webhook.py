@@ -89,7 +89,7 @@ async def test_updates_reach_a_bridge_in_webhook_mode(
         pushed = chat_id()  # the sandbox pushes the update to the API with the secret
         await phone.send(pushed, "/estado")
         [reply] = await phone.wait_messages(pushed, 1)
-        assert "No tienes un turno activo" in reply["text"]
+        assert "No tiene un turno activo" in reply["text"]
 
         posted = chat_id()  # an update posted straight to the endpoint
         resp = await webhook_api.post(

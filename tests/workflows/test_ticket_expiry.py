@@ -19,8 +19,9 @@ from activities.notifications import NotificationActivities
 from activities.publisher import Publisher
 from activities.tickets import TicketActivities
 from domain.contracts import NewTicket, TicketOutcome, ticket_workflow_id
-from tests.support.data import branch_name
+from tests.support.data import branch_name, chat_id
 from tests.support.stack import Stack
+from tests.support.wait import eventually
 from workflows.notification import NotificationWorkflow
 from workflows.search import ensure_search_attributes
 from workflows.ticket import TicketWorkflow
@@ -108,3 +109,55 @@ async def test_open_ticket_expires_at_end_of_business_day(
         ("EXPIRE", "EXPIRED"),
     ]
     assert trail[-1].actor == "system"
+
+
+async def test_expiry_sends_the_day_end_message_to_the_linked_chat(
+    env: WorkflowEnvironment, engine: AsyncEngine, stack: Stack
+) -> None:
+    publisher = Publisher(stack.env["RABBITMQ_URL"], "ticketero.events")
+    tickets = TicketActivities(engine, "America/Santiago")
+    notes = NotificationActivities(engine, publisher)
+    lifecycle = LifecycleActivities(engine, env.client, publisher)
+    branch = branch_name()
+    new = new_ticket(branch).model_copy(update={"telegram_chat_id": chat_id()})
+
+    async def expiry_message() -> tuple[str, str] | None:
+        async with engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    text(
+                        "SELECT type, text AS body FROM mensaje WHERE ticket_reference = :r"
+                        " AND type = 'EXPIRED'"
+                    ),
+                    {"r": new.reference},
+                )
+            ).first()
+        return (str(row.type), str(row.body)) if row is not None else None
+
+    async with Worker(
+        env.client,
+        task_queue="expiry-message-test",
+        workflows=[TicketWorkflow, NotificationWorkflow],
+        activities=[
+            tickets.create_ticket,
+            lifecycle.apply_transition,
+            lifecycle.after_queue_change,
+            notes.enqueue_notification,
+        ],
+    ):
+        handle = await env.client.start_workflow(
+            TicketWorkflow.run,
+            new,
+            id=ticket_workflow_id(new.reference),
+            task_queue="expiry-message-test",
+        )
+        await handle.execute_update(TicketWorkflow.create, new.fingerprint)
+        outcome = TicketOutcome.model_validate(await handle.result())
+        found = await eventually(expiry_message, timeout=15, what="the EXPIRED message")
+    await publisher.close()
+
+    assert outcome.final_status == "EXPIRED"
+    kind, body = found
+    assert kind == "EXPIRED"
+    assert "venció al cierre de la jornada" in body
+    assert body.count("Sucursal") == 1, body
