@@ -14,9 +14,11 @@ import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client, WorkflowExecutionStatus
 
 from tests.support.branches import add_branch
 from tests.support.data import chat_id, ticket_body
+from tests.support.stack import Stack
 from tests.support.staff import Staff, add_advisor, add_user
 from tests.support.wait import eventually
 
@@ -61,11 +63,23 @@ async def available(api: httpx.AsyncClient, advisor: Staff) -> Any:
     return resp.json()
 
 
+async def settled(stack: Stack, reference: str) -> None:
+    """Wait until the completed ticket's workflow has closed: it waits for its after-change
+    step (the dispatch that could have called the next ticket) before it ends."""
+    client = await Client.connect(stack.temporal_address)
+    handle = client.get_workflow_handle(f"ticket-{reference}")
+
+    async def closed() -> bool:
+        return (await handle.describe()).status != WorkflowExecutionStatus.RUNNING
+
+    await eventually(closed, timeout=30, what="the completed ticket's workflow to close")
+
+
 # --- pause after this ticket ---------------------------------------------------------------
 
 
 async def test_a_break_after_the_ticket_in_hand_is_taken_instead_of_the_next_call(
-    api: httpx.AsyncClient, db: AsyncEngine
+    stack: Stack, api: httpx.AsyncClient, db: AsyncEngine
 ) -> None:
     branch = await add_branch(api, "Pausa")
     advisor = await add_advisor(db, api, branch, desk=3, queues=["CAJA"])
@@ -98,7 +112,7 @@ async def test_a_break_after_the_ticket_in_hand_is_taken_instead_of_the_next_cal
 
     me = await eventually(on_break, timeout=15, what="the advisor on break")
     assert me["ticket"] is None and me["pendingStatus"] is None
-    await asyncio.sleep(2)  # the workflow's after-change activity has run by now
+    await settled(stack, first["reference"])
     assert await status_of(api, second["reference"]) == "WAITING"
     assert (await desk(api, advisor))["status"] == "BREAK"
 
@@ -107,7 +121,7 @@ async def test_a_break_after_the_ticket_in_hand_is_taken_instead_of_the_next_cal
 
 
 async def test_a_break_asked_with_a_ticket_in_hand_is_queued_and_taken_after_it(
-    api: httpx.AsyncClient, db: AsyncEngine
+    stack: Stack, api: httpx.AsyncClient, db: AsyncEngine
 ) -> None:
     branch = await add_branch(api, "Pausa")
     advisor = await add_advisor(db, api, branch, desk=4, queues=["CAJA"])
@@ -131,7 +145,7 @@ async def test_a_break_asked_with_a_ticket_in_hand_is_queued_and_taken_after_it(
 
     me = await eventually(on_break, timeout=15, what="the queued break taken")
     assert me["ticket"] is None and me["pendingStatus"] is None
-    await asyncio.sleep(2)
+    await settled(stack, first["reference"])
     assert await status_of(api, second["reference"]) == "WAITING"
 
 
