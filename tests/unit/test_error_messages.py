@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from api.error_messages import CATALOGUE, EN, ES, negotiate, placeholders, render
+from api.error_messages import CATALOGUE, EN, ES, Localized, negotiate, placeholders, render
 
 API = Path(__file__).resolve().parents[2] / "api"
 
@@ -51,3 +51,17 @@ def test_render_fills_placeholders() -> None:
     assert render("ticket.not_found", "en", {"reference": "x"}) == "No ticket with reference x"
     assert "x" in render("ticket.not_found", "es", {"reference": "x"})
     assert render("not a key", "en") == "not a key"
+
+
+def test_a_localized_value_is_rendered_in_the_message_language() -> None:
+    opening = Localized(es="lunes 30 de noviembre a las 09:00", en="Monday, November 30 at 09:00")
+    params = {"branch": "Centro", "opening": opening, "zone": "America/Santiago"}
+    english = render("branch.closed", "en", params)
+    assert english == (
+        "Branch Centro is closed. It opens Monday, November 30 at 09:00 (America/Santiago time)."
+    )
+    assert "lunes" not in english and "noviembre" not in english
+    assert "Abre el lunes 30 de noviembre a las 09:00" in render("branch.closed", "es", params)
+    assert "entrega números desde las 08:30" in render(
+        "branch.closed_early", "es", {**params, "tickets_from": "08:30"}
+    )
