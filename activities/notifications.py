@@ -23,7 +23,7 @@ from domain.contracts import (
 )
 from domain.states import MessageState
 from messaging.messages import OutboundTelegram
-from messaging.texts import render
+from messaging.texts import estimate_kind, render
 
 
 class NotificationActivities:
@@ -53,6 +53,7 @@ class NotificationActivities:
             minutes=wait.minutes if wait else 0,
             low=wait.low if wait else 0,
             high=wait.high if wait else 0,
+            estimate=estimate_kind(wait),
             status=ticket.status,
             desk=req.details.get("desk") or (str(ticket.desk) if ticket.desk else ""),
             advisor=req.details.get("advisor", ""),
