@@ -35,6 +35,7 @@ ES: dict[str, str] = {
         "La sucursal {branch} está cerrada. Abre el {opening} (hora de {zone});"
         " entrega números desde las {tickets_from}."
     ),
+    "transfer.same_queue": "El turno ya está en la fila {queue}; elija otra fila para derivarlo",
     "branch.closed_no_hours": "La sucursal {branch} está cerrada y no tiene un horario próximo",
     # generic, by HTTP status
     "http.400": "Solicitud incorrecta",
@@ -159,6 +160,7 @@ EN: dict[str, str] = {
         "Branch {branch} is closed. It opens {opening} ({zone} time);"
         " tickets are given from {tickets_from}."
     ),
+    "transfer.same_queue": "The ticket is already in the {queue} queue; choose another queue",
     "branch.closed_no_hours": "Branch {branch} is closed and has no upcoming opening hours",
     "http.400": "Bad request",
     "http.401": "Not authenticated",
