@@ -465,9 +465,13 @@ async def _cli(stack: Stack, *args: str) -> tuple[int, str]:
 
 
 async def test_operator_cli_points(stack: Stack) -> None:
-    code, out = await _cli(stack, "schedules", "list")
-    assert code == 0, out
-    (daily,) = [line for line in out.splitlines() if line.startswith(SCHEDULE_DAILY)]
+    async def listed() -> str | None:  # the ops worker registers them as it starts
+        code, out = await _cli(stack, "schedules", "list")
+        assert code == 0, out
+        lines = [line for line in out.splitlines() if line.startswith(SCHEDULE_DAILY)]
+        return lines[0] if lines else None
+
+    daily = await eventually(listed, timeout=30, interval=1.0, what="the daily schedule listed")
     # 03:00 in OPS_TIME_ZONE (America/Santiago in the stack), not 06:00/07:00 UTC.
     assert " 03:00:00 " in daily and "+00:00" not in daily, daily
 
