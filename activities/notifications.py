@@ -11,6 +11,7 @@ from temporalio.exceptions import ApplicationError
 from activities.maintenance_mode import ensure_writable
 from activities.publisher import Publisher
 from db import messages, tickets
+from db.chat_languages import chat_language
 from domain.contracts import (
     ENQUEUE_NOTIFICATION,
     GIVE_UP_NOTIFICATION,
@@ -22,7 +23,7 @@ from domain.contracts import (
 )
 from domain.states import MessageState
 from messaging.messages import OutboundTelegram
-from messaging.texts import render
+from messaging.texts import estimate_kind, render
 
 
 class NotificationActivities:
@@ -36,12 +37,14 @@ class NotificationActivities:
         await ensure_writable(self._engine)
         async with self._engine.connect() as conn:
             ticket = await tickets.get_ticket(conn, req.ticket_reference)
+            # The chat's own language (its latest /start) wins over the ticket's.
+            language = await chat_language(conn, req.chat_id) or req.language
         if ticket is None:
             raise ApplicationError("ticket not found", type="TicketNotFound", non_retryable=True)
         wait = ticket.estimated_wait
         body = render(
             req.kind,
-            req.language,
+            language,
             number=ticket.number,
             queue=ticket.queue,
             branch=ticket.branch_office,
@@ -50,6 +53,7 @@ class NotificationActivities:
             minutes=wait.minutes if wait else 0,
             low=wait.low if wait else 0,
             high=wait.high if wait else 0,
+            estimate=estimate_kind(wait),
             status=ticket.status,
             desk=req.details.get("desk") or (str(ticket.desk) if ticket.desk else ""),
             advisor=req.details.get("advisor", ""),

@@ -10,6 +10,7 @@ Temporal's or a library's own wording. Long because it holds every message twice
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from string import Formatter
 from typing import Any
 
@@ -29,9 +30,12 @@ ES: dict[str, str] = {
         "Solo puede volver a llamar a su propio turno no presentado mientras atiende otro"
     ),
     "recall.not_recallable": "Este turno ya no se puede volver a llamar",
-    "branch.closed": (
-        "La sucursal {branch} está cerrada. Abre el {opening} (hora de {zone}){early}."
+    "branch.closed": ("La sucursal {branch} está cerrada. Abre el {opening} (hora de {zone})."),
+    "branch.closed_early": (
+        "La sucursal {branch} está cerrada. Abre el {opening} (hora de {zone});"
+        " entrega números desde las {tickets_from}."
     ),
+    "transfer.same_queue": "El turno ya está en la fila {queue}; elija otra fila para derivarlo",
     "branch.closed_no_hours": "La sucursal {branch} está cerrada y no tiene un horario próximo",
     # generic, by HTTP status
     "http.400": "Solicitud incorrecta",
@@ -151,7 +155,12 @@ EN: dict[str, str] = {
     "recall.in_service": "Finish the service in progress before calling another ticket back",
     "recall.not_yours": ("You can only call back your own no-show while another ticket is in hand"),
     "recall.not_recallable": "This ticket can no longer be called back",
-    "branch.closed": "Branch {branch} is closed. It opens {opening} ({zone} time){early}.",
+    "branch.closed": "Branch {branch} is closed. It opens {opening} ({zone} time).",
+    "branch.closed_early": (
+        "Branch {branch} is closed. It opens {opening} ({zone} time);"
+        " tickets are given from {tickets_from}."
+    ),
+    "transfer.same_queue": "The ticket is already in the {queue} queue; choose another queue",
     "branch.closed_no_hours": "Branch {branch} is closed and has no upcoming opening hours",
     "http.400": "Bad request",
     "http.401": "Not authenticated",
@@ -248,6 +257,21 @@ EN: dict[str, str] = {
 CATALOGUE: dict[str, dict[str, str]] = {"es": ES, "en": EN}
 
 
+@dataclass(frozen=True)
+class Localized:
+    """A placeholder value written per language (a date in words): `render` picks the
+    caller's, so no Spanish word lands in an English message."""
+
+    es: str
+    en: str
+
+    def __str__(self) -> str:
+        return self.es
+
+    def pick(self, language: str) -> str:
+        return self.en if language == "en" else self.es
+
+
 def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in Formatter().parse(text) if name}
 
@@ -292,7 +316,12 @@ def render(key: str, language: str, params: Mapping[str, Any] | None = None) -> 
     template = texts.get(key) or ES.get(key)
     if template is None:
         return key
+    lang = language if language in CATALOGUE else DEFAULT
+    values = {
+        name: value.pick(lang) if isinstance(value, Localized) else value
+        for name, value in (params or {}).items()
+    }
     try:
-        return template.format(**(params or {}))
+        return template.format(**values)
     except (KeyError, IndexError, ValueError):
         return template

@@ -21,6 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from bridge.confirmations import Confirmations
 from bridge.retry import retrying
 from bridge.updates import ChatMessage, parse_command
+from db.chat_languages import save_chat_language
 from db.chats import ChatTicket, active_ticket_for_chat, ticket_with_language
 from db.statuses import ACTIVE, WAITING
 from domain.contracts import (
@@ -94,6 +95,8 @@ class BotCommands:
     # -- commands ------------------------------------------------------------------
 
     async def _start(self, msg: ChatMessage, payload: str) -> None:
+        # The chat's language, kept for every ticket it follows (before any link renders).
+        await self._call(lambda: save_chat_language(self._engine, msg.chat_id, msg.language))
         reference = decode_start_payload(payload, self._key) if payload else None
         if reference is None:
             await self._say(msg.chat_id, "bot_help", msg.language)

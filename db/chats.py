@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from db.chat_languages import chat_language
 from db.messages import ERROR_COUNTER
 from db.metrics import bump
 from db.statuses import ACTIVE
@@ -39,7 +40,11 @@ async def active_ticket_for_chat(conn: AsyncConnection, chat_id: int) -> ChatTic
     ).scalar_one_or_none()
     if reference is None:
         return None
-    return await ticket_with_language(conn, reference)
+    found = await ticket_with_language(conn, reference)
+    saved = await chat_language(conn, chat_id)
+    if found is None or saved is None:
+        return found
+    return ChatTicket(view=found.view, language=saved)  # the chat's own language wins
 
 
 async def ticket_with_language(conn: AsyncConnection, reference: uuid.UUID) -> ChatTicket | None:

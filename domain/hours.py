@@ -21,6 +21,7 @@ __all__ = [
     "BranchSchedule",
     "DayHours",
     "accepts_tickets",
+    "describe_opening",
     "describe_opening_es",
     "is_open",
     "next_opening",
@@ -167,9 +168,37 @@ _MONTHS_ES = (
 )
 
 
+_WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS_EN = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
 def describe_opening_es(opening: datetime, time_zone: str) -> str:
     """`lunes 1 de diciembre a las 09:00` in the branch's zone (es-CL, 24-hour clock)."""
     local = opening.astimezone(ZoneInfo(time_zone))
     weekday = _WEEKDAYS_ES[local.weekday()]
     month = _MONTHS_ES[local.month - 1]
     return f"{weekday} {local.day} de {month} a las {local:%H:%M}"
+
+
+def describe_opening(opening: datetime, time_zone: str, language: str) -> str:
+    """The next opening in words in `language` (es by default), in the branch's zone:
+    `lunes 1 de diciembre a las 09:00` / `Monday, December 1 at 09:00`."""
+    if language != "en":
+        return describe_opening_es(opening, time_zone)
+    local = opening.astimezone(ZoneInfo(time_zone))
+    weekday = _WEEKDAYS_EN[local.weekday()]
+    month = _MONTHS_EN[local.month - 1]
+    return f"{weekday}, {month} {local.day} at {local:%H:%M}"

@@ -45,9 +45,23 @@ def branch_label(name: str, language: str) -> str:
     return f"Sucursal {name}" if lang == "es" else f"{name} branch"
 
 
+def estimate_kind(wait: Any) -> str:
+    """How a wait is told: "none" (nobody serves the queue now: no time is promised),
+    "now" (an advisor is free for this ticket) or "range" (minutes and a range)."""
+    if wait is None:
+        return "none"
+    return "now" if int(getattr(wait, "high", 0)) == 0 else "range"
+
+
 def render(kind: str, language: str, **values: Any) -> str:
-    """Render `kind` (e.g. TICKET_CREATED) in the ticket's language, Spanish by default."""
+    """Render `kind` (e.g. TICKET_CREATED) in the ticket's language, Spanish by default.
+
+    `estimate` (see `estimate_kind`) says how the wait is told; a caller that gives only
+    the figures gets "none" for an all-zero range while someone waits: a zero-width
+    range is never shown, and nobody serving the queue is the usual cause."""
     lang = language if language in LANGUAGES else "es"
+    if "estimate" not in values:
+        values["estimate"] = "range" if int(values.get("high") or 0) > 0 else "none"
     queue_labels = labels(lang)["queue"]
     values.setdefault("queue_label", queue_labels.get(values.get("queue", ""), ""))
     values.setdefault("target_label", queue_labels.get(values.get("target_queue", ""), ""))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
+from api.error_messages import Localized
 from api.errors import ApiError
 from api.limits import TicketRateLimits
 from api.resources import Resources
@@ -14,7 +15,7 @@ from db import branches as store
 from db import hours as hours_store
 from db import kiosks as kiosk_store
 from db.tickets import BranchRow
-from domain.hours import accepts_tickets, describe_opening_es, next_opening
+from domain.hours import accepts_tickets, describe_opening, next_opening
 
 
 async def create_branch(res: Resources, body: BranchCreate) -> BranchRow:
@@ -86,15 +87,17 @@ async def require_open(res: Resources, name: str, now: datetime | None = None) -
     tickets_from = opening - timedelta(minutes=schedule.early_minutes)
     extra["nextOpening"] = opening.astimezone(schedule.zone).isoformat()
     extra["ticketsFrom"] = tickets_from.astimezone(schedule.zone).isoformat()
-    early = ""
-    if schedule.early_minutes:
-        early = f"; entrega números desde las {tickets_from.astimezone(schedule.zone):%H:%M}"
-    params = {
+    zone = schedule.time_zone
+    params: dict[str, object] = {
         "branch": found.name,
-        "opening": describe_opening_es(opening, schedule.time_zone),
-        "zone": schedule.time_zone,
-        "early": early,
+        "opening": Localized(
+            es=describe_opening(opening, zone, "es"), en=describe_opening(opening, zone, "en")
+        ),
+        "zone": zone,
     }
+    if schedule.early_minutes:
+        params["tickets_from"] = f"{tickets_from.astimezone(schedule.zone):%H:%M}"
+        raise ApiError(409, "branch.closed_early", params=params, field="branchOffice", extra=extra)
     raise ApiError(409, "branch.closed", params=params, field="branchOffice", extra=extra)
 
 

@@ -34,7 +34,7 @@ NOT_RECALLABLE = "recall.not_recallable"
 def _unavailable() -> ApiError:
     return ApiError(
         503,
-        "Servicio de turnos no disponible por un momento; reintente",
+        "ticket.unavailable",
         headers={"Retry-After": "2"},
     )
 

@@ -17,7 +17,8 @@ async def transfer(
     if request.target_queue == ticket.queue:
         raise ApiError(
             409,
-            f"El turno ya está en la fila {ticket.queue}; elija otra fila para derivarlo",
+            "transfer.same_queue",
+            params={"queue": ticket.queue},
             extra={"currentStatus": ticket.status, "queue": ticket.queue},
         )
     return await lifecycle.transition(res, reference, request, idempotency_key)

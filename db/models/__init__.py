@@ -15,6 +15,7 @@ from db.models.branches import (
     Kiosk,
     TicketCounter,
 )
+from db.models.chats import TelegramChat
 from db.models.messages import Mensaje, MetricCounter
 from db.models.ops import AppState, OpsRun
 from db.models.security import AppUserBranch, AuthEvent, LoginThrottle
@@ -38,6 +39,7 @@ __all__ = [
     "Mensaje",
     "MetricCounter",
     "OpsRun",
+    "TelegramChat",
     "Ticket",
     "TicketCounter",
     "TicketEvent",

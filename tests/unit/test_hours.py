@@ -12,6 +12,7 @@ from domain.hours import (
     BranchSchedule,
     DayHours,
     accepts_tickets,
+    describe_opening,
     describe_opening_es,
     is_open,
     next_opening,
@@ -46,6 +47,8 @@ def test_the_reported_night_ticket_is_refused_and_told_when_to_come() -> None:
     opening = next_opening(branch(), night)
     assert opening == santiago(2026, 11, 30, 9, 0)
     assert describe_opening_es(opening, SANTIAGO) == "lunes 30 de noviembre a las 09:00"
+    assert describe_opening(opening, SANTIAGO, "es") == "lunes 30 de noviembre a las 09:00"
+    assert describe_opening(opening, SANTIAGO, "en") == "Monday, November 30 at 09:00"
 
 
 def test_holidays_are_closed_and_skipped() -> None:

@@ -79,3 +79,17 @@ def test_spanish_texts_use_usted(kind: str) -> None:
     text = render(kind, "es", branch="Centro", **VALUES).lower()
     informal = re.findall(r"\b(tu|tú|te|ti|quieres|tienes|eres|dirígete|avísale)\b", text)
     assert not informal, (informal, text)
+
+
+@pytest.mark.parametrize("kind", ["TICKET_CREATED", "bot_status"])
+def test_a_queue_nobody_serves_gets_no_time_and_never_a_zero_width_range(kind: str) -> None:
+    """The reported "0 min (0–0)": a ticket whose queue nobody serves is told so."""
+    nobody = {**VALUES, "minutes": 0, "low": 0, "high": 0}
+    spanish = render(kind, "es", branch="Centro", **nobody)
+    assert "sin ejecutivos atendiendo ahora" in spanish and "0 min" not in spanish, spanish
+    english = render(kind, "en", branch="Centro", **nobody)
+    assert "no advisors serving now" in english and "0 min" not in english, english
+    called_soon = render(kind, "es", branch="Centro", estimate="now", **nobody)
+    assert "lo llamarán en breve" in called_soon and "entre 0 y 0" not in called_soon
+    timed = render(kind, "es", branch="Centro", **VALUES)
+    assert "~10 min</b> (entre 5 y 15 min)" in timed
