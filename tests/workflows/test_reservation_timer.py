@@ -293,6 +293,31 @@ async def test_a_reserving_process_killed_before_its_call_leaves_no_stuck_ticket
     assert took < SWEEP.total_seconds() / 2, f"called {took:.1f} s after the kill"
 
 
+async def test_a_client_retrying_its_creation_gets_its_ticket_dispatched(
+    api: httpx.AsyncClient, db: AsyncEngine
+) -> None:
+    """Through the API: the same Idempotency-Key again is a replay, and it dispatches."""
+    branch = await add_branch(api)
+    advisor = await add_advisor(db, api, branch, desk=22, queues=["CAJA"])
+    body, key = ticket_body(branch), {"Idempotency-Key": f"retry-{uuid.uuid4().hex}"}
+    first = await api.post("/api/tickets", json=body, headers=key)
+    assert first.status_code == 201, first.text
+    reference = first.json()["reference"]
+    # The advisor is AVAILABLE but the dispatch that should follow was lost (the process
+    # that set the status died before it): the ticket just waits.
+    await claims.set_status(db, advisor.advisor_id, "AVAILABLE", datetime.now(UTC))
+
+    again = await api.post("/api/tickets", json=body, headers=key)
+    assert again.headers.get("Idempotent-Replayed") == "true", again.text
+    assert again.json()["reference"] == reference
+
+    async def called() -> dict[str, object] | None:
+        got = (await api.get(f"/api/tickets/{reference}")).json()
+        return got if got["status"] == "CALLED" else None
+
+    assert (await eventually(called, timeout=15, what="the ticket called"))["desk"] == 22
+
+
 async def _timer(handle: Handle) -> timedelta | None:
     return reservation_timer(await events(handle))
 
