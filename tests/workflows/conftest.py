@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -29,3 +30,9 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     async with await time_skipping() as environment:
         await ensure_search_attributes(environment.client, "default")
         yield environment
+
+
+@pytest.fixture(scope="module")
+async def engine(db: AsyncEngine) -> AsyncEngine:
+    """The test stack's database (the session's engine, under the name these tests use)."""
+    return db

@@ -15,16 +15,14 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -48,34 +46,16 @@ from domain.contracts import (
 )
 from tests.support.data import branch_name, chat_id
 from tests.support.stack import Stack
+from tests.workflows.conftest import time_skipping
 from workflows.notification import NotificationWorkflow
 from workflows.search import ensure_search_attributes
 from workflows.ticket import RESERVATION_GRACE, TicketWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
-TEST_SERVER = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "temporal-test-server"
 QUEUE = "record-histories"
 TAG = os.environ.get("RECORD_HISTORIES", "")
 
 pytestmark = pytest.mark.skipif(not TAG, reason="set RECORD_HISTORIES=<version tag> to record")
-
-
-@pytest.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    server = TEST_SERVER if TEST_SERVER.exists() else None
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
-        test_server_existing_path=str(server) if server else None,
-    ) as environment:
-        await ensure_search_attributes(environment.client, "default")
-        yield environment
-
-
-@pytest.fixture(scope="module")
-async def engine(stack: Stack) -> AsyncIterator[AsyncEngine]:
-    eng = create_async_engine(stack.database_url)
-    yield eng
-    await eng.dispose()
 
 
 def new_ticket(branch: str, chat: int | None = None) -> NewTicket:
@@ -245,14 +225,7 @@ async def test_record(env: WorkflowEnvironment, engine: AsyncEngine, stack: Stac
 
     # 1. nobody calls it: expired at the end of the business day. A server of its own:
     # the jump to the day's end would make every later ticket of this run start late.
-    server = TEST_SERVER if TEST_SERVER.exists() else None
-    async with (
-        await WorkflowEnvironment.start_time_skipping(
-            data_converter=pydantic_data_converter,
-            test_server_existing_path=str(server) if server else None,
-        ) as fresh,
-        worker(fresh, engine, publisher),
-    ):
+    async with await time_skipping() as fresh, worker(fresh, engine, publisher):
         await ensure_search_attributes(fresh.client, "default")
         h = await start(fresh.client, new_ticket(branch))
         await h.result()

@@ -24,9 +24,9 @@ import pytest
 import uvicorn
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from temporalio.api.enums.v1 import EventType, WorkflowExecutionStatus
+from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -216,9 +216,7 @@ async def closed(note: Note) -> NotificationOutcome:
     server skip to the 24 h report deadline while the bridge is still sending)."""
 
     async def done() -> bool:
-        return (
-            await note.describe()
-        ).status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED
+        return (await note.describe()).status == WorkflowExecutionStatus.COMPLETED
 
     await eventually(done, timeout=30, what="the message's workflow closed")
     return NotificationOutcome.model_validate(await note.result())
