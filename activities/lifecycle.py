@@ -83,6 +83,14 @@ class LifecycleActivities:
         """
         await ensure_writable(self._engine)
         called = 0
+        if change.reservation_of is not None:
+            # The ticket's own reservation timer (or a replayed creation): its CALL, if the
+            # process that reserved it died before sending it.
+            state = await dispatcher.call_reserved(
+                self._engine, self._client, change.reservation_of, accepted_only=True
+            )
+            called += state is not None
+            activity.heartbeat()
         if change.freed_advisor_id is not None:
             state = await dispatcher.call_next(
                 self._engine,

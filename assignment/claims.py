@@ -7,6 +7,7 @@ pending pause) must be read together to see that no ticket is held twice.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -45,6 +46,10 @@ class Claim:
     queue: str | None = None  # the ticket's queue when reserved (a transfer voids the claim)
 
 
+#: Told of a reservation before it commits (so a crash after the commit cannot hide it).
+OnReserved = Callable[[Claim], Awaitable[None]]
+
+
 class AdvisorNotFound(Exception):
     pass
 
@@ -68,12 +73,18 @@ async def get_advisor(conn: AsyncConnection, advisor_id: int, *, lock: str = "")
 
 
 async def claim_next(
-    engine: AsyncEngine, advisor_id: int, now: datetime, *, auto: bool
+    engine: AsyncEngine,
+    advisor_id: int,
+    now: datetime,
+    *,
+    auto: bool,
+    on_reserved: OnReserved | None = None,
 ) -> Claim | None:
     """Reserve the best waiting ticket for a free advisor, or None.
 
     `auto` (dispatch) skips an advisor another process is handling and requires
     AVAILABLE; the advisor's own "call next" waits for the row and makes them BUSY.
+    `on_reserved` runs inside the transaction, before it commits.
     """
     async with engine.begin() as conn:
         advisor = await get_advisor(
@@ -104,7 +115,10 @@ async def claim_next(
                 ),
                 {"r": reference, "a": advisor.id, "now": now, "busy": _BUSY},
             )
-            return Claim(reference, won.workflow_id, advisor, candidate.queue)
+            claim = Claim(reference, won.workflow_id, advisor, candidate.queue)
+            if on_reserved is not None:
+                await on_reserved(claim)
+            return claim
     return None
 
 
@@ -324,3 +338,22 @@ async def stranded(engine: AsyncEngine, branch_id: int, older_than: datetime) ->
             if advisor is not None:
                 found.append(Claim(row.reference, row.workflow_id, advisor, row.queue))
     return found
+
+
+async def reservation_of(engine: AsyncEngine, reference: uuid.UUID) -> Claim | None:
+    """The reservation held on a waiting ticket (its CALL not landed yet), or None."""
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                text(
+                    "SELECT t.workflow_id, t.queue, a.id AS advisor_id FROM ticket t"
+                    " JOIN advisor a ON a.current_ticket = t.reference AND a.id = t.advisor_id"
+                    " WHERE t.reference = :r AND t.status = ANY(:waiting)"
+                ),
+                {"r": reference, "waiting": WAITING},
+            )
+        ).first()
+        advisor = None if row is None else await get_advisor(conn, row.advisor_id)
+    if row is None or advisor is None:
+        return None
+    return Claim(reference, row.workflow_id, advisor, row.queue)

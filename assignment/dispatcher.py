@@ -12,14 +12,24 @@ from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateS
 from temporalio.service import RPCError, RPCStatusCode
 
 from assignment import claims
-from domain.contracts import STATE_QUERY, TRANSITION_UPDATE, TicketState, Transition
+from domain.contracts import (
+    RESERVED_SIGNAL,
+    STATE_QUERY,
+    TRANSITION_UPDATE,
+    Reservation,
+    TicketState,
+    Transition,
+)
 from domain.states import TicketAction, TicketStatus
 
 log = logging.getLogger("ticketero.assignment")
 #: Reservations tried per call before giving up (each refusal means the ticket moved on).
 MAX_ATTEMPTS = 20
-#: A reservation not yet called after this long was left behind by a crash.
+#: A reservation not yet called after this long was left behind by a crash (the sweep in
+#: `dispatch`; a reserved ticket's own workflow times its CALL much sooner, see `reserve`).
 STRANDED_AFTER = timedelta(seconds=30)
+#: The announcement of a reservation holds the reservation's rows: never for long.
+ANNOUNCE_TIMEOUT = timedelta(seconds=2)
 
 
 class Refused(Exception):
@@ -141,6 +151,42 @@ async def call_claimed(
         raise
 
 
+async def announce(client: Client, claim: claims.Claim) -> None:
+    """Tell the reserved ticket's workflow, which then times the CALL that must follow: if
+    this process dies before sending it, the workflow has it sent again (durable timer).
+    Best effort: unannounced, the reservation still has the stranded sweep of `dispatch`."""
+    try:
+        await client.get_workflow_handle(claim.workflow_id).signal(
+            RESERVED_SIGNAL, Reservation(advisor_id=claim.advisor.id), rpc_timeout=ANNOUNCE_TIMEOUT
+        )
+    except RPCError as err:
+        log.warning("reservation of %s not announced: %s", claim.workflow_id, err.status)
+
+
+async def reserve(
+    engine: AsyncEngine, client: Client, advisor_id: int, *, auto: bool
+) -> claims.Claim | None:
+    """Reserve the advisor's best waiting ticket, announced to its workflow before commit."""
+    return await claims.claim_next(
+        engine,
+        advisor_id,
+        datetime.now(UTC),
+        auto=auto,
+        on_reserved=lambda claim: announce(client, claim),
+    )
+
+
+async def call_reserved(
+    engine: AsyncEngine, client: Client, reference: uuid.UUID, *, accepted_only: bool = False
+) -> TicketState | None:
+    """Send (again) the CALL of a ticket's uncalled reservation; None when there is none.
+    The same update id as the first CALL: whichever arrives second is answered, not run."""
+    claim = await claims.reservation_of(engine, reference)
+    if claim is None:
+        return None
+    return await call_claimed(engine, client, claim, "system", accepted_only=accepted_only)
+
+
 async def call_next(
     engine: AsyncEngine,
     client: Client,
@@ -152,7 +198,7 @@ async def call_next(
 ) -> TicketState | None:
     """Reserve and call the advisor's best waiting ticket; None when nothing waits."""
     for _ in range(MAX_ATTEMPTS):
-        claim = await claims.claim_next(engine, advisor_id, datetime.now(UTC), auto=auto)
+        claim = await reserve(engine, client, advisor_id, auto=auto)
         if claim is None:
             return None
         state = await call_claimed(engine, client, claim, actor, accepted_only=accepted_only)

@@ -32,6 +32,9 @@ CREATE_UPDATE = "create"
 TRANSITION_UPDATE = "transition"
 NEAR_TURN_SIGNAL = "near_turn"
 LINK_CHAT_SIGNAL = "link_chat"
+#: Sent by whoever reserves a waiting ticket, before the reservation commits: the ticket's
+#: workflow then times the CALL that must follow (a crash in between leaves it uncalled).
+RESERVED_SIGNAL = "reserved"
 STATE_QUERY = "state"
 
 # The notification workflow's signal.
@@ -238,6 +241,14 @@ class QueueChange(BaseModel):
     branch_id: int
     queues: list[str]
     freed_advisor_id: int | None = None
+    #: This ticket's reservation, if it is still uncalled, gets its CALL (again) first.
+    reservation_of: uuid.UUID | None = None
+
+
+class Reservation(BaseModel):
+    """A waiting ticket was reserved for this advisor; their CALL should follow at once."""
+
+    advisor_id: int
 
 
 # --- notifications and chat linking ----------------------------------------------------

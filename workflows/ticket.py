@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         MSG_YOUR_TURN,
         NEAR_TURN_SIGNAL,
         RECORD_CHAT_LINK,
+        RESERVED_SIGNAL,
         STATE_QUERY,
         TICKET_WORKFLOW,
         TRANSITION_UPDATE,
@@ -52,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         NewTicket,
         NotificationRequest,
         QueueChange,
+        Reservation,
         TicketOutcome,
         TicketState,
         TicketView,
@@ -63,6 +65,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.states import (
         ACTIVE_STATUSES,
         FINAL_STATUSES,
+        WAITING_STATUSES,
         InvalidTransition,
         TicketAction,
         TicketStatus,
@@ -84,6 +87,15 @@ EXPIRE_ORPHAN_ROW = "expire-orphan-row"
 FINAL_MESSAGES = "final-no-show-and-expiry-messages"
 #: Patch id: a /start from the chat already linked saves that chat's language.
 RELINK_LANGUAGE = "relink-saves-chat-language"
+#: Patch id: a reservation announced to this ticket gets its own timer: a CALL that has not
+#: landed by then (the reserving process died) is sent again, not left to the next dispatch.
+RESERVATION_TIMER = "reservation-timer"
+#: Patch id: a replayed creation of a waiting ticket dispatches its queue (and its
+#: reservation's CALL, if one is stranded) again.
+REPLAYED_CREATION_DISPATCHES = "replayed-creation-dispatches"
+#: How long a reserved ticket waits for its CALL before having it sent again. It normally
+#: lands within milliseconds; sent twice, it is one update (same id), answered twice.
+RESERVATION_GRACE = timedelta(seconds=5)
 #: A start whose `create` update never arrives (it always does with update-with-start) ends.
 CREATE_DEADLINE = timedelta(minutes=5)
 #: Bounded (about 1.5 minutes of attempts); a missing row fails at once. Never unbounded:
@@ -145,6 +157,9 @@ class TicketWorkflow:
         self._link_requests: list[LinkChat] = []
         self._near_turn = False
         self._version = 0
+        self._branch_id: int | None = None
+        #: When an announced reservation's CALL is overdue (behind RESERVATION_TIMER).
+        self._reservation_due: datetime | None = None
         self._lock = asyncio.Lock()
         self._beside: set[asyncio.Future[int]] = set()
 
@@ -211,6 +226,10 @@ class TicketWorkflow:
             ):
                 return
             now = workflow.now()
+            if self._reservation_due is not None and now >= self._reservation_due:
+                self._reservation_due = None
+                await self._recall_reservation()
+                continue
             deadline = self._no_show_at() or expires_at
             deadline = min(deadline, expires_at)
             if now >= deadline:
@@ -221,6 +240,8 @@ class TicketWorkflow:
                     return  # a no-show nobody recalled: nothing left to wait for
                 await self._internal(TicketAction.NO_SHOW, "customer did not come to the desk")
                 continue
+            if self._reservation_due is not None:
+                deadline = min(deadline, self._reservation_due)
             await self._wait_for_change(deadline - now)
 
     async def _after_change(self, change: QueueChange) -> None:
@@ -243,6 +264,17 @@ class TicketWorkflow:
             if not workflow.patched(RECORD_MAY_FAIL):
                 raise
             workflow.logger.warning("after-change of %s gave up", self._new.reference)
+
+    async def _recall_reservation(self) -> None:
+        """The reservation's CALL never came: have it sent (the branch dispatches too)."""
+        if self._status in WAITING_STATUSES and self._branch_id is not None:
+            await self._after_change(self._dispatch_again())
+
+    def _dispatch_again(self) -> QueueChange:
+        assert self._branch_id is not None
+        return QueueChange(
+            branch_id=self._branch_id, queues=[self._queue], reservation_of=self._new.reference
+        )
 
     def _after_change_done(self, running: asyncio.Future[int]) -> None:
         self._beside.discard(running)
@@ -319,6 +351,13 @@ class TicketWorkflow:
                     non_retryable=True,
                 )
             if self._ticket is not None:
+                if (
+                    self._status in WAITING_STATUSES
+                    and self._branch_id is not None
+                    and workflow.patched(REPLAYED_CREATION_DISPATCHES)
+                ):
+                    # A client retrying after a crash: whatever dispatch was lost, redo it.
+                    self._effects.append(self._dispatch_again())
                 return CreateResult(ticket=self._ticket, created=False)
             if self._rejected:
                 raise ApplicationError(
@@ -344,6 +383,7 @@ class TicketWorkflow:
                 )
             self._ticket = outcome.ticket
             self._status = TicketStatus(outcome.ticket.status)
+            self._branch_id = outcome.branch_id
             if outcome.advisor_free and outcome.branch_id is not None:
                 self._effects.append(QueueChange(branch_id=outcome.branch_id, queues=[self._queue]))
             return CreateResult(ticket=outcome.ticket, created=True)
@@ -376,6 +416,14 @@ class TicketWorkflow:
     @workflow.signal(name=NEAR_TURN_SIGNAL)
     def near_turn(self) -> None:
         self._near_turn = True
+
+    @workflow.signal(name=RESERVED_SIGNAL)
+    def reserved(self, reservation: Reservation) -> None:
+        """A dispatcher reserved this ticket for an advisor; their CALL should follow."""
+        if self._status not in WAITING_STATUSES or not workflow.patched(RESERVATION_TIMER):
+            return
+        self._reservation_due = workflow.now() + RESERVATION_GRACE
+        self._version += 1  # the loop's wait shortens to the new deadline
 
     @workflow.signal(name=LINK_CHAT_SIGNAL)
     def link_chat(self, request: LinkChat) -> None:
@@ -474,7 +522,10 @@ class TicketWorkflow:
                 non_retryable=True,
             ) from None
         self._queue = applied.queue
+        self._branch_id = applied.branch_id
         self._no_show_seconds = applied.no_show_seconds
+        if action is TicketAction.CALL:
+            self._reservation_due = None  # the reservation's CALL landed
         if applied.freed_advisor_id is not None or action is TicketAction.TRANSFER:
             self._advisor_id, self._desk, self._called_at = None, None, None
         updates = [search.TICKET_STATUS.value_set(after.value)]

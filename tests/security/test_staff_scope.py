@@ -214,8 +214,10 @@ async def test_the_409_of_a_busy_advisor_keeps_the_http_status_in_its_body(
     await take_ticket(api, branch)
 
     async def holds_a_ticket() -> bool:
+        # CALLED, not merely reserved: a reservation whose CALL is still being recorded
+        # is re-sent by call-next (the stuck-reservation path), not refused.
         me = (await api.get("/api/advisors/me", headers=advisor.headers)).json()
-        return me["ticket"] is not None
+        return me["ticket"] is not None and me["ticket"]["status"] == "CALLED"
 
     await eventually(holds_a_ticket, timeout=15, what="the advisor to be given the ticket")
     # A break asked now is queued (issue 13); calling another ticket is the conflict.

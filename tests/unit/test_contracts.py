@@ -37,7 +37,7 @@ def test_the_ticket_workflow_registers_the_contract_names() -> None:
     assert defn is not None
     assert defn.name == c.TICKET_WORKFLOW
     assert set(defn.updates) == {c.CREATE_UPDATE, c.TRANSITION_UPDATE}
-    assert set(defn.signals) == {c.NEAR_TURN_SIGNAL, c.LINK_CHAT_SIGNAL}
+    assert set(defn.signals) == {c.NEAR_TURN_SIGNAL, c.LINK_CHAT_SIGNAL, c.RESERVED_SIGNAL}
     assert set(defn.queries) == {c.STATE_QUERY}
 
 

@@ -15,15 +15,14 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -31,6 +30,7 @@ from activities.lifecycle import LifecycleActivities
 from activities.notifications import NotificationActivities
 from activities.publisher import Publisher
 from activities.tickets import TicketActivities
+from assignment import claims, dispatcher
 from db.tickets import ensure_branch
 from domain.contracts import (
     MSG_CREATED,
@@ -46,34 +46,16 @@ from domain.contracts import (
 )
 from tests.support.data import branch_name, chat_id
 from tests.support.stack import Stack
+from tests.workflows.conftest import time_skipping
 from workflows.notification import NotificationWorkflow
 from workflows.search import ensure_search_attributes
-from workflows.ticket import TicketWorkflow
+from workflows.ticket import RESERVATION_GRACE, TicketWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
-TEST_SERVER = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "temporal-test-server"
 QUEUE = "record-histories"
 TAG = os.environ.get("RECORD_HISTORIES", "")
 
 pytestmark = pytest.mark.skipif(not TAG, reason="set RECORD_HISTORIES=<version tag> to record")
-
-
-@pytest.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    server = TEST_SERVER if TEST_SERVER.exists() else None
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
-        test_server_existing_path=str(server) if server else None,
-    ) as environment:
-        await ensure_search_attributes(environment.client, "default")
-        yield environment
-
-
-@pytest.fixture(scope="module")
-async def engine(stack: Stack) -> AsyncIterator[AsyncEngine]:
-    eng = create_async_engine(stack.database_url)
-    yield eng
-    await eng.dispose()
 
 
 def new_ticket(branch: str, chat: int | None = None) -> NewTicket:
@@ -133,6 +115,20 @@ async def until(handle: WorkflowHandle[TicketWorkflow, object], status: str) -> 
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"never became {status}")
+
+
+async def until_timer(handle: WorkflowHandle[TicketWorkflow, object]) -> None:
+    """The workflow has started the reservation's timer (the last event is that timer)."""
+    for _ in range(200):
+        timers = [
+            e
+            async for e in handle.fetch_history_events()
+            if e.event_type == EventType.EVENT_TYPE_TIMER_STARTED
+        ]
+        if any(t.timer_started_event_attributes.start_to_fire_timeout.seconds <= 5 for t in timers):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the reservation's timer never started")
 
 
 async def save(client: Client, workflow_id: str, name: str) -> None:
@@ -199,16 +195,37 @@ async def test_record(env: WorkflowEnvironment, engine: AsyncEngine, stack: Stac
         await h.result()
         await save(client, h.id, "ticket-cancelled")
 
+        # 6. reserved for an advisor whose CALL never came: called by the reservation's
+        # timer, then served. 7. created again (a replayed creation) while an advisor is
+        # idle: dispatched, served. A branch of their own (their advisor ends AVAILABLE).
+        other = branch_name("Replay")
+        idle = await offline_advisor(engine, other)
+        mine = {"actor": f"advisor:{idle}", "advisor_id": idle}
+        rs = new_ticket(other)
+        h = await start(client, rs)
+        assert await dispatcher.reserve(engine, client, idle, auto=False) is not None
+        await until_timer(h)
+        await env.sleep(RESERVATION_GRACE.total_seconds())
+        await until(h, "CALLED")
+        await act(h, action="START", **mine)
+        await act(h, action="COMPLETE", **mine)
+        await h.result()
+        await save(client, h.id, "ticket-reservation-timer")
+
+        await claims.set_status(engine, idle, "OFFLINE", datetime.now(UTC))
+        rc = new_ticket(other)
+        h = await start(client, rc)
+        await claims.set_status(engine, idle, "AVAILABLE", datetime.now(UTC))
+        await h.execute_update(TicketWorkflow.create, rc.fingerprint)  # the replay
+        await until(h, "CALLED")
+        await act(h, action="START", **mine)
+        await act(h, action="COMPLETE", **mine)
+        await h.result()
+        await save(client, h.id, "ticket-replayed-creation")
+
     # 1. nobody calls it: expired at the end of the business day. A server of its own:
     # the jump to the day's end would make every later ticket of this run start late.
-    server = TEST_SERVER if TEST_SERVER.exists() else None
-    async with (
-        await WorkflowEnvironment.start_time_skipping(
-            data_converter=pydantic_data_converter,
-            test_server_existing_path=str(server) if server else None,
-        ) as fresh,
-        worker(fresh, engine, publisher),
-    ):
+    async with await time_skipping() as fresh, worker(fresh, engine, publisher):
         await ensure_search_attributes(fresh.client, "default")
         h = await start(fresh.client, new_ticket(branch))
         await h.result()

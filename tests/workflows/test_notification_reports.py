@@ -8,13 +8,10 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import pytest
 from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -30,21 +27,6 @@ from domain.contracts import (
 )
 from tests.support.wait import eventually
 from workflows.notification import NotificationWorkflow
-from workflows.search import ensure_search_attributes
-
-TEST_SERVER = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "temporal-test-server"
-
-
-@pytest.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    server = TEST_SERVER if TEST_SERVER.exists() else None
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
-        test_server_existing_path=str(server) if server else None,
-    ) as environment:
-        # The notification workflow upserts TicketReference and MessageKind.
-        await ensure_search_attributes(environment.client, "default")
-        yield environment
 
 
 @dataclass

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from temporalio.contrib.pydantic import pydantic_data_converter
+from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -23,28 +19,7 @@ from tests.support.data import branch_name, chat_id
 from tests.support.stack import Stack
 from tests.support.wait import eventually
 from workflows.notification import NotificationWorkflow
-from workflows.search import ensure_search_attributes
 from workflows.ticket import TicketWorkflow
-
-TEST_SERVER = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "temporal-test-server"
-
-
-@pytest.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    server = TEST_SERVER if TEST_SERVER.exists() else None
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
-        test_server_existing_path=str(server) if server else None,
-    ) as environment:
-        await ensure_search_attributes(environment.client, "default")
-        yield environment
-
-
-@pytest.fixture(scope="module")
-async def engine(stack: Stack) -> AsyncIterator[AsyncEngine]:
-    eng = create_async_engine(stack.database_url)
-    yield eng
-    await eng.dispose()
 
 
 def new_ticket(branch: str) -> NewTicket:

@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -38,29 +35,9 @@ from domain.contracts import (
 from tests.support.data import branch_name
 from tests.support.stack import Stack
 from workflows.notification import NotificationWorkflow
-from workflows.search import ensure_search_attributes
 from workflows.ticket import TicketWorkflow
 
-TEST_SERVER = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "temporal-test-server"
 QUEUE = "resilience-test"
-
-
-@pytest.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    server = TEST_SERVER if TEST_SERVER.exists() else None
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
-        test_server_existing_path=str(server) if server else None,
-    ) as environment:
-        await ensure_search_attributes(environment.client, "default")
-        yield environment
-
-
-@pytest.fixture(scope="module")
-async def engine(stack: Stack) -> AsyncIterator[AsyncEngine]:
-    eng = create_async_engine(stack.database_url)
-    yield eng
-    await eng.dispose()
 
 
 def new_ticket() -> NewTicket:
