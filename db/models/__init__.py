@@ -15,6 +15,7 @@ from db.models.branches import (
     Kiosk,
     TicketCounter,
 )
+from db.models.bridge import BotUpdate, CancelConfirmation
 from db.models.messages import Mensaje, MetricCounter
 from db.models.ops import AppState, OpsRun
 from db.models.security import AppUserBranch, AuthEvent, LoginThrottle
@@ -29,10 +30,12 @@ __all__ = [
     "AppUser",
     "AppUserBranch",
     "AuthEvent",
+    "BotUpdate",
     "Branch",
     "BranchHoliday",
     "BranchHours",
     "BranchQueue",
+    "CancelConfirmation",
     "Kiosk",
     "LoginThrottle",
     "Mensaje",
