@@ -7,6 +7,7 @@ share PostgreSQL, as two replicas behind one bot would.
 from __future__ import annotations
 
 import dataclasses
+import time
 import uuid
 from collections.abc import AsyncIterator
 
@@ -190,9 +191,15 @@ async def test_the_other_bridge_takes_over_polling_and_no_update_is_handled_twic
 
     for victim, survivor in (("bridge", SECOND), (SECOND, "bridge")):
         await stack.supervisor.kill(victim)
+        killed = time.monotonic()
         later = [chat_id() for _ in range(6)]
         for chat in later:
             await phone.send(chat, "/estado")
+        await phone.wait_messages(later[0], 1, within=20)
+        # The lock is free when the victim's session ends; the standby retries every second.
+        takeover = time.monotonic() - killed
+        print(f"polling taken over {takeover:.1f}s after SIGKILL of {victim}")
+        assert takeover < 10
         await each_answered_once(phone, later)  # only the survivor can have answered
         assert stack.supervisor.running(survivor)
         spec = second if victim == SECOND else stack.spec("bridge")
