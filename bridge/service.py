@@ -139,8 +139,16 @@ class Bridge:
 
     def _lock_engine(self) -> AsyncEngine:
         """The polling lock's own unpooled connection (its session is the lock)."""
-        url = self._settings.database_url
-        return create_async_engine(url, poolclass=NullPool)
+        return create_async_engine(
+            self._settings.database_url,
+            poolclass=NullPool,
+            # Bounded, so an unreachable PostgreSQL ends leadership instead of hanging it.
+            connect_args={
+                "timeout": 5,
+                "command_timeout": 5,
+                "server_settings": {"application_name": "ticketero-bridge-poller-lock"},
+            },
+        )
 
     async def _take_update(self, update_id: int) -> bool:
         """First sight of this update id across bridges; if PostgreSQL cannot say, handle it
