@@ -29,7 +29,7 @@ from bridge.limiter import SendLimiter
 from bridge.notifications import DeadLetterHandler, NotificationHandler, Reporter
 from bridge.polling import Poller
 from bridge.retry import retrying
-from bridge.updates import UpdateHandler
+from bridge.updates import ChatMessage, UpdateHandler
 from bridge.webhook import register_webhook, update_consumer, webhook_url
 from db import bot_updates
 from db.chats import count_reply_error
@@ -150,7 +150,7 @@ class Bridge:
             },
         )
 
-    async def _take_update(self, update_id: int) -> bool:
+    async def _take_update(self, message: ChatMessage) -> bool:
         """First sight of this update id across bridges; if PostgreSQL cannot say, handle it
         (a command answered twice beats one never answered)."""
         self._taken += 1
@@ -158,10 +158,11 @@ class Bridge:
             if self._taken % PRUNE_EVERY == 0:
                 await bot_updates.forget_old(self._engine)
             return await retrying(
-                lambda: bot_updates.take(self._engine, update_id), give_up_after=10.0
+                lambda: bot_updates.take(self._engine, message.update_id, message.fingerprint),
+                give_up_after=10.0,
             )
         except Exception as err:
-            log.warning("could not record update %s: %s", update_id, type(err).__name__)
+            log.warning("could not record update %s: %s", message.update_id, type(err).__name__)
             return True
 
     async def _wait_inflight(self, deadline: float) -> None:

@@ -14,7 +14,7 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 log = logging.getLogger("ticketero.bridge")
@@ -29,6 +29,8 @@ class ChatMessage:
     chat_id: int
     text: str
     language: str
+    #: chat:message_id:date, which tells a repeat from a new update reusing the id.
+    fingerprint: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,10 @@ def parse_update(update: Mapping[str, Any]) -> ChatMessage | None:
     sender = message.get("from")
     code = sender.get("language_code") if isinstance(sender, dict) else None
     language = "en" if isinstance(code, str) and code.lower().startswith("en") else "es"
-    return ChatMessage(update_id, chat_id, text if isinstance(text, str) else "", language)
+    fingerprint = f"{chat_id}:{message.get('message_id')}:{message.get('date')}"
+    return ChatMessage(
+        update_id, chat_id, text if isinstance(text, str) else "", language, fingerprint
+    )
 
 
 def parse_command(text: str, bot_username: str) -> Command | None:
@@ -73,7 +78,7 @@ class UpdateHandler:
     def __init__(
         self,
         on_message: Callable[[ChatMessage], Awaitable[None]],
-        take: Callable[[int], Awaitable[bool]] | None = None,
+        take: Callable[[ChatMessage], Awaitable[bool]] | None = None,
     ) -> None:
         self._on_message = on_message
         self._take = take
@@ -90,7 +95,7 @@ class UpdateHandler:
         self._waiting[chat] = self._waiting.get(chat, 0) + 1
         try:
             async with lock:
-                if self._take is not None and not await self._take(message.update_id):
+                if self._take is not None and not await self._take(message):
                     log.info("update %s already taken by a bridge", message.update_id)
                     return
                 await self._on_message(message)

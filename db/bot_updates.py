@@ -12,16 +12,21 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 
-async def take(engine: AsyncEngine, update_id: int) -> bool:
-    """True for the first caller with this id, False for every repeat."""
+async def take(engine: AsyncEngine, update_id: int, fingerprint: str) -> bool:
+    """True for the first caller with this update, False for every repeat of it.
+
+    An id already taken with another fingerprint is a new update reusing the id.
+    """
     async with engine.begin() as conn:
         taken = (
             await conn.execute(
                 text(
-                    "INSERT INTO bot_update (update_id) VALUES (:u)"
-                    " ON CONFLICT DO NOTHING RETURNING update_id"
+                    "INSERT INTO bot_update (update_id, fingerprint) VALUES (:u, :f)"
+                    " ON CONFLICT (update_id) DO UPDATE SET fingerprint = EXCLUDED.fingerprint,"
+                    " taken_at = now() WHERE bot_update.fingerprint <> EXCLUDED.fingerprint"
+                    " RETURNING update_id"
                 ),
-                {"u": update_id},
+                {"u": update_id, "f": fingerprint[:80]},
             )
         ).first()
     return taken is not None

@@ -34,4 +34,7 @@ class BotUpdate(SQLModel, table=True):
     update_id: int = Field(
         sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
     )
+    #: chat:message_id:date of the update: the same id with another fingerprint is a new
+    #: update (a restarted sandbox, or Telegram after a week, reuses update ids).
+    fingerprint: str = Field(max_length=80)
     taken_at: datetime = Field(sa_type=TS, sa_column_kwargs=created_now())

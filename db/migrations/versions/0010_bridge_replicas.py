@@ -5,7 +5,8 @@ confirmations, and the Telegram updates already taken.
   takes (an atomic UPDATE) before it sends; released when the attempt is recorded,
   claimable again once a crashed bridge's lease has run out.
 - `cancel_confirmation`: a /cancelar waiting for /confirmar (any bridge may get it).
-- `bot_update`: update ids taken by a bridge, so a repeated update is handled once.
+- `bot_update`: update ids taken by a bridge, so a repeated update is handled once
+  (with the message's chat, id and date: a restarted sandbox reuses update ids).
 
 Revision ID: 0010
 Revises: 0008
@@ -40,6 +41,7 @@ def upgrade() -> None:
     op.create_table(
         "bot_update",
         sa.Column("update_id", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("fingerprint", sa.String(80), nullable=False),
         sa.Column("taken_at", TS, nullable=False, server_default=sa.func.now()),
     )
     op.create_index("ix_bot_update_taken_at", "bot_update", ["taken_at"])
