@@ -3,7 +3,7 @@
 Modules: `service` (process wiring and shutdown), `notifications` (one broker
 message → at most one delivery, recorded and reported), `delivery` (inline
 retries), `limiter` (Telegram's flood limits), `polling` / `webhook` (how
-updates arrive), `updates` and `commands` (the bot's conversation),
+updates arrive), `leader` (which bridge polls), `updates` and `commands` (the bot's conversation),
 `confirmations` (pending /cancelar). The Bot API client and its answer
 classification are `messaging.telegram` (shared with the operations alerts).
 """

@@ -70,7 +70,7 @@ class BotCommands:
         self._reply = reply
         self._key = link_key
         self._bot = bot_username
-        self.confirmations = confirmations or Confirmations()
+        self.confirmations = confirmations or Confirmations(engine)
 
     async def on_message(self, msg: ChatMessage) -> None:
         command = parse_command(msg.text, self._bot)
@@ -147,14 +147,18 @@ class BotCommands:
         if view.status not in WAITING:
             await self._refused(msg.chat_id, ticket.language, view.number, view.status)
             return
-        self.confirmations.ask(msg.chat_id, view.reference, view.number, ticket.language)
+        await self._call(
+            lambda: self.confirmations.ask(
+                msg.chat_id, view.reference, view.number, ticket.language
+            )
+        )
         minutes = round(self.confirmations.ttl / 60)
         await self._say(
             msg.chat_id, "bot_cancel_confirm", ticket.language, number=view.number, minutes=minutes
         )
 
     async def _confirm(self, msg: ChatMessage) -> None:
-        pending = self.confirmations.take(msg.chat_id)
+        pending = await self._call(lambda: self.confirmations.take(msg.chat_id))
         if pending is None:
             await self._say(msg.chat_id, "bot_nothing_to_confirm", msg.language)
             return

@@ -1,17 +1,27 @@
 """Handles one notification from the broker: at most one delivery per `mensaje` row.
 
-Per message: skip the send if the row is no longer PENDING (a redelivery; the
-outcome is reported again, in case the first report was lost), send with
-inline retries, record every attempt in PostgreSQL, report the outcome to the
-message's workflow (which owns the retry schedule), and only then ack.
-Once Telegram has answered, recording, reporting and acking are shielded from
-shutdown cancellation: cutting them short would send the message twice.
+Per message: take the row's SENDING claim (an atomic UPDATE, see
+db/message_claims.py) so that of all bridges holding a copy exactly one sends
+it; a copy whose attempt another bridge is sending waits for that sender (its
+outcome, or its lease running out if it crashed, then claims itself); a copy of
+a final message reports the outcome again (the first report may have been lost).
+Send with inline retries, record every attempt in PostgreSQL, release the claim,
+report the outcome to the message's workflow (which owns the retry schedule),
+and only then ack. Once Telegram has answered, recording, reporting and acking
+are shielded from shutdown cancellation: cutting them short would send twice.
+
+The one duplicate path left: a bridge that dies after Telegram took the message
+and before the SENT row is written (the crash-between-send-and-record window);
+its lease runs out and another bridge sends the message again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import socket
 import uuid
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
@@ -25,13 +35,21 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from bridge.delivery import Deliverer
 from bridge.retry import retrying
-from db import messages
+from db import message_claims, messages
+from db.message_claims import Claim
 from domain.contracts import REPORT_DELIVERY_SIGNAL, DeliveryReport
 from domain.states import FINAL_MESSAGE_STATES, DeliveryOutcome, MessageState
 from messaging.messages import OutboundTelegram
 from messaging.telegram import Failure, Permanent, RetryLater, SendResult, Sent
 
 log = logging.getLogger("ticketero.bridge")
+#: The SENDING lease: renewed every third of it while sending; a crashed sender's
+#: message is claimable again after at most this long.
+CLAIM_LEASE_SECONDS = 10.0
+#: How often a copy waiting for another bridge's send looks at the row again.
+HELD_POLL_SECONDS = 0.5
+#: How long releasing a claim keeps retrying PostgreSQL (then the lease runs out by itself).
+FINISH_RELEASE_SECONDS = 5.0
 
 
 class Reporter:
@@ -55,14 +73,20 @@ class Reporter:
 
 
 class NotificationHandler:
-    def __init__(self, engine: AsyncEngine, deliverer: Deliverer, reporter: Reporter) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        deliverer: Deliverer,
+        reporter: Reporter,
+        *,
+        lease: float = CLAIM_LEASE_SECONDS,
+    ) -> None:
         self._engine = engine
         self._deliverer = deliverer
         self._reporter = reporter
+        self._lease = lease
+        self._holder = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._finishing: set[asyncio.Task[None]] = set()
-        # Copies of one message can arrive together (a republished retry): the copy that
-        # comes second while the first is being sent is dropped, never sent again.
-        self._in_flight: set[uuid.UUID] = set()
 
     async def handle(self, message: AbstractIncomingMessage) -> None:
         try:
@@ -71,17 +95,28 @@ class NotificationHandler:
             log.error("dead-lettering malformed message %s", message.message_id)
             await message.reject(requeue=False)
             return
-        if out.message_id in self._in_flight:
-            log.info("dropping a copy of a message being sent", extra=_ids(out))
+        claim = await self._claim(out)
+        if claim == Claim.NOT_PENDING:
+            await self._not_pending(message, out)
+        elif claim == Claim.DONE:
+            log.info("dropping a copy of an attempt already made", extra=_ids(out))
             await message.ack()
-            return
-        self._in_flight.add(out.message_id)
-        try:
-            await self._handle(message, out)
-        finally:
-            self._in_flight.discard(out.message_id)
+        else:
+            await self._send(message, out)
 
-    async def _handle(self, message: AbstractIncomingMessage, out: OutboundTelegram) -> None:
+    async def _claim(self, out: OutboundTelegram) -> Claim:
+        """Our claim, or why there is nothing to send; waits while another bridge sends."""
+        while True:
+            claim = await retrying(
+                lambda: message_claims.claim(
+                    self._engine, out.message_id, out.attempt, self._holder, self._lease
+                )
+            )
+            if claim != Claim.HELD:
+                return claim
+            await asyncio.sleep(HELD_POLL_SECONDS)
+
+    async def _not_pending(self, message: AbstractIncomingMessage, out: OutboundTelegram) -> None:
         state = await retrying(lambda: messages.state_of(self._engine, out.message_id))
         if state is None:
             log.error("no mensaje row; dead-lettering", extra={"message_id": out.message_id})
@@ -92,10 +127,9 @@ class NotificationHandler:
             report = DeliveryReport(message_id=out.message_id, outcome=state, attempt=out.attempt)
             await self._shielded(self._finish(message, out, report))
             return
-        if state != MessageState.PENDING:
-            await message.ack()
-            return
+        await message.ack()  # PENDING again meanwhile: its current attempt has its own copy
 
+    async def _send(self, message: AbstractIncomingMessage, out: OutboundTelegram) -> None:
         async def record_failure(failure: Failure) -> None:
             final = isinstance(failure, Permanent)
             await retrying(
@@ -109,10 +143,35 @@ class NotificationHandler:
             )
             log.warning("telegram %s", failure.reason, extra=_ids(out))
 
-        result = await self._deliverer.deliver(
-            out.chat_id, out.text, out.parse_mode, on_failure=record_failure
-        )
+        renewing = asyncio.create_task(self._renew(out))
+        try:
+            result = await self._deliverer.deliver(
+                out.chat_id, out.text, out.parse_mode, on_failure=record_failure
+            )
+        except asyncio.CancelledError:
+            # Stopping mid-send: the copy goes back to the queue, the attempt is claimable now.
+            self._shielded_nowait(self._release(out, done=False))
+            raise
+        finally:
+            renewing.cancel()
         await self._shielded(self._finish(message, out, self._outcome(out, result)))
+
+    async def _renew(self, out: OutboundTelegram) -> None:
+        while True:
+            await asyncio.sleep(self._lease / 3)
+            with contextlib.suppress(Exception):
+                renew = message_claims.renew(
+                    self._engine, out.message_id, self._holder, self._lease
+                )
+                if not await asyncio.wait_for(renew, timeout=self._lease / 3):
+                    log.warning("lost the sending claim (lease ran out)", extra=_ids(out))
+                    return
+
+    async def _release(self, out: OutboundTelegram, *, done: bool) -> None:
+        await retrying(
+            lambda: message_claims.release(self._engine, out.message_id, self._holder, done=done),
+            give_up_after=FINISH_RELEASE_SECONDS,
+        )
 
     def _outcome(self, out: OutboundTelegram, result: SendResult) -> DeliveryReport | Sent:
         if isinstance(result, Sent):
@@ -150,6 +209,8 @@ class NotificationHandler:
             )
         else:
             report = outcome
+            with contextlib.suppress(Exception):  # else the lease runs out by itself
+                await self._release(out, done=True)
         await self._reporter.report(out.workflow_id, report)
         await message.ack()
 
@@ -158,6 +219,11 @@ class NotificationHandler:
         self._finishing.add(task)
         task.add_done_callback(_forget(self._finishing))
         await asyncio.shield(task)
+
+    def _shielded_nowait(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._finishing.add(task)
+        task.add_done_callback(_forget(self._finishing))
 
     async def drain(self, grace: float) -> None:
         """Give shielded work `grace` seconds, then cancel it (its message returns unacked)."""

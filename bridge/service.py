@@ -18,17 +18,20 @@ from collections.abc import Awaitable, Callable
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue, AbstractRobustConnection
 from aio_pika.exceptions import AMQPConnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 from temporalio.client import Client
 
 from bridge.commands import BotCommands
 from bridge.delivery import Deliverer
+from bridge.leader import PollingLeader
 from bridge.limiter import SendLimiter
 from bridge.notifications import DeadLetterHandler, NotificationHandler, Reporter
 from bridge.polling import Poller
 from bridge.retry import retrying
-from bridge.updates import UpdateHandler
+from bridge.updates import ChatMessage, UpdateHandler
 from bridge.webhook import register_webhook, update_consumer, webhook_url
+from db import bot_updates
 from db.chats import count_reply_error
 from messaging.telegram import Failure, Sent, TelegramClient
 from messaging.topology import (
@@ -48,6 +51,8 @@ RECONNECT_SECONDS = 1.0
 INFLIGHT_GRACE = 4.0
 POLLER_GRACE = 3.0
 FINISH_GRACE = 2.0
+#: Every how many updates the ids older than a day are deleted.
+PRUNE_EVERY = 500
 Handler = Callable[[AbstractIncomingMessage], Awaitable[None]]
 
 
@@ -74,8 +79,9 @@ class Bridge:
             link_key=settings.telegram_link_secret.get_secret_value().encode(),
             bot_username=settings.telegram_bot_username,
         )
-        self._updates = UpdateHandler(commands.on_message)
-        self._poller: Poller | None = None
+        self._updates = UpdateHandler(commands.on_message, take=self._take_update)
+        self._taken = 0
+        self._leader: PollingLeader | None = None
         self._webhook: asyncio.Task[None] | None = None
         self._connection: AbstractRobustConnection | None = None
         self._consumers: list[tuple[AbstractQueue, str]] = []
@@ -103,12 +109,8 @@ class Bridge:
             url = webhook_url(self._settings.public_base_url)
             self._webhook = asyncio.create_task(register_webhook(self._telegram, url, secret))
         else:
-            self._poller = Poller(
-                self._telegram,
-                self._updates.handle,
-                request_timeout=self._settings.telegram_timeout_seconds,
-            )
-            self._poller.start()
+            self._leader = PollingLeader(self._lock_engine(), self._make_poller)
+            self._leader.start()
         log.info("bridge consuming %s; updates by %s", queue.name, self._settings.telegram_updates)
 
     async def stop(self) -> None:
@@ -120,13 +122,48 @@ class Bridge:
         if self._webhook is not None:
             self._webhook.cancel()
         stopping = [self._wait_inflight(deadline)]
-        if self._poller is not None:
-            stopping.append(self._poller.stop(grace=POLLER_GRACE))
+        if self._leader is not None:
+            stopping.append(self._leader.stop(grace=POLLER_GRACE))
         await asyncio.gather(*stopping)
         await self._notifications.drain(FINISH_GRACE)
         if self._connection is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._connection.close(), timeout=1.0)
+
+    def _make_poller(self) -> Poller:
+        return Poller(
+            self._telegram,
+            self._updates.handle,
+            request_timeout=self._settings.telegram_timeout_seconds,
+        )
+
+    def _lock_engine(self) -> AsyncEngine:
+        """The polling lock's own unpooled connection (its session is the lock)."""
+        return create_async_engine(
+            self._settings.database_url,
+            poolclass=NullPool,
+            # Bounded, so an unreachable PostgreSQL ends leadership instead of hanging it.
+            connect_args={
+                "timeout": 5,
+                "command_timeout": 5,
+                "server_settings": {"application_name": "ticketero-bridge-poller-lock"},
+            },
+        )
+
+    async def _take_update(self, message: ChatMessage) -> bool:
+        """First sight of this update id across bridges; if PostgreSQL cannot say, handle it
+        (a command answered twice beats one never answered)."""
+        self._taken += 1
+        try:
+            if self._taken % PRUNE_EVERY == 0:
+                await bot_updates.forget_old(self._engine)
+            return await retrying(
+                lambda: bot_updates.take(self._engine, message.update_id, message.fingerprint),
+                give_up_after=10.0,
+            )
+        except Exception as err:
+            log.warning("could not record update %s: %s", message.update_id, type(err).__name__)
+            return True
 
     async def _wait_inflight(self, deadline: float) -> None:
         if self._inflight:

@@ -4,7 +4,8 @@ Polling and the webhook queue both end in `UpdateHandler.handle`, so an update
 is handled the same way whichever way it came. Updates of one chat are handled
 one at a time in arrival order (a /confirmar must follow its /cancelar);
 different chats proceed concurrently. A short memory of update ids drops the
-duplicates a webhook may deliver.
+duplicates a webhook may deliver to this bridge; `take` (the shared `bot_update`
+table) drops those that reach another bridge or a new polling leader.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 log = logging.getLogger("ticketero.bridge")
@@ -28,6 +29,8 @@ class ChatMessage:
     chat_id: int
     text: str
     language: str
+    #: chat:message_id:date, which tells a repeat from a new update reusing the id.
+    fingerprint: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,10 @@ def parse_update(update: Mapping[str, Any]) -> ChatMessage | None:
     sender = message.get("from")
     code = sender.get("language_code") if isinstance(sender, dict) else None
     language = "en" if isinstance(code, str) and code.lower().startswith("en") else "es"
-    return ChatMessage(update_id, chat_id, text if isinstance(text, str) else "", language)
+    fingerprint = f"{chat_id}:{message.get('message_id')}:{message.get('date')}"
+    return ChatMessage(
+        update_id, chat_id, text if isinstance(text, str) else "", language, fingerprint
+    )
 
 
 def parse_command(text: str, bot_username: str) -> Command | None:
@@ -69,8 +75,13 @@ def parse_command(text: str, bot_username: str) -> Command | None:
 class UpdateHandler:
     """Serialises updates per chat and drops repeated update ids."""
 
-    def __init__(self, on_message: Callable[[ChatMessage], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        on_message: Callable[[ChatMessage], Awaitable[None]],
+        take: Callable[[ChatMessage], Awaitable[bool]] | None = None,
+    ) -> None:
         self._on_message = on_message
+        self._take = take
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
         self._seen: OrderedDict[int, None] = OrderedDict()
@@ -84,6 +95,9 @@ class UpdateHandler:
         self._waiting[chat] = self._waiting.get(chat, 0) + 1
         try:
             async with lock:
+                if self._take is not None and not await self._take(message):
+                    log.info("update %s already taken by a bridge", message.update_id)
+                    return
                 await self._on_message(message)
         finally:
             self._waiting[chat] -= 1

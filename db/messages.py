@@ -101,7 +101,7 @@ async def mark_sent(
             await conn.execute(
                 text(
                     "UPDATE mensaje SET state = :sent, sent_at = :at, telegram_message_id = :tm,"
-                    " attempts = attempts + 1, last_error = NULL"
+                    " attempts = attempts + 1, last_error = NULL, claim_expires_at = NULL"
                     " WHERE id = :id AND state = :pending RETURNING id"
                 ),
                 {

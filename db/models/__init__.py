@@ -15,6 +15,7 @@ from db.models.branches import (
     Kiosk,
     TicketCounter,
 )
+from db.models.bridge import BotUpdate, CancelConfirmation
 from db.models.chats import TelegramChat
 from db.models.messages import Mensaje, MetricCounter
 from db.models.ops import AppState, OpsRun
@@ -30,10 +31,12 @@ __all__ = [
     "AppUser",
     "AppUserBranch",
     "AuthEvent",
+    "BotUpdate",
     "Branch",
     "BranchHoliday",
     "BranchHours",
     "BranchQueue",
+    "CancelConfirmation",
     "Kiosk",
     "LoginThrottle",
     "Mensaje",

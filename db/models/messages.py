@@ -33,6 +33,10 @@ class Mensaje(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=TS)
     telegram_message_id: int | None = Field(default=None, sa_type=BigInteger)
     last_error: str | None = Field(default=None, sa_type=Text)
+    #: The SENDING claim: which bridge sends which attempt, until when (its lease).
+    claimed_by: str | None = Field(default=None, max_length=80)
+    claimed_attempt: int | None = Field(default=None)
+    claim_expires_at: datetime | None = Field(default=None, sa_type=TS)
     created_at: datetime = Field(sa_type=TS, sa_column_kwargs=created_now())
 
 

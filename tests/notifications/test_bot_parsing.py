@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from typing import Any
 
-from bridge.confirmations import Confirmations
 from bridge.updates import ChatMessage, Command, UpdateHandler, parse_command, parse_update
 
 BOT = "TicketeroSandboxBot"
@@ -46,18 +44,7 @@ def test_commands_with_arguments_and_bot_suffix() -> None:
     assert parse_command("", BOT) is None
 
 
-def test_confirmation_expires_and_is_used_once() -> None:
-    now = [0.0]
-    confirmations = Confirmations(ttl=300, clock=lambda: now[0])
-    ref = uuid.uuid4()
-    confirmations.ask(5, ref, "C05", "es")
-    now[0] = 299
-    pending = confirmations.take(5)
-    assert pending is not None and pending.reference == ref and pending.number == "C05"
-    assert confirmations.take(5) is None
-    confirmations.ask(5, ref, "C05", "es")
-    now[0] = 700
-    assert confirmations.take(5) is None
+# The /cancelar confirmation store: tests/notifications/test_confirmations_store.py.
 
 
 async def test_updates_of_one_chat_run_in_order_and_repeats_are_dropped() -> None:
