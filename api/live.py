@@ -41,6 +41,14 @@ class LiveHub:
             queue = await declare_live_queue(channel, exchange)
             await queue.consume(self._on_message, no_ack=True)
 
+    async def ready(self, timeout: float) -> None:  # noqa: ASYNC109 - the caller's bound
+        """Connected to the broker within `timeout`, else TimeoutError: a new stream would
+        otherwise hang silently while the robust connection reconnects."""
+        async with asyncio.timeout(timeout):
+            await self.connect()
+            if self._connection is not None:
+                await self._connection.connected.wait()
+
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         try:
             event: dict[str, Any] = json.loads(message.body)

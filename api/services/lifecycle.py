@@ -90,7 +90,9 @@ async def transition(
 
 
 def _unavailable() -> ApiError:
-    return ApiError(503, "ticket.unavailable", headers={"Retry-After": "2"})
+    return ApiError(
+        503, "ticket.unavailable", extra={"dependency": "temporal"}, headers={"Retry-After": "2"}
+    )
 
 
 async def recall(
