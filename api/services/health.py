@@ -16,11 +16,15 @@ from typing import Any
 import aio_pika
 from sqlalchemy import text
 
+from api.errors import ApiError
 from api.resources import Resources
 
 CHECK_TIMEOUT = 2.0
 RABBIT_CACHE_SECONDS = 1.0
 _rabbit_cache: tuple[float, dict[str, Any]] | None = None
+DB_GATE_SECONDS = 1.0
+#: (when the database was last probed, whether it was UP, the probe running now)
+_db_gate: tuple[float, bool, asyncio.Task[dict[str, Any]] | None] = (float("-inf"), True, None)
 
 
 def _down(err: BaseException) -> dict[str, Any]:
@@ -70,8 +74,30 @@ async def _bounded(check: Check, res: Resources) -> dict[str, Any]:
         return _down(err)
 
 
+async def require_database(res: Resources) -> None:
+    """503 at once while PostgreSQL is away, for a request that needs it only further on
+    (ticket creation: its workflow writes the row and would retry until our deadline).
+    One shared probe at most every DB_GATE_SECONDS, so under load this costs nothing."""
+    global _db_gate
+    seen_at, up, probe = _db_gate
+    if time.monotonic() - seen_at >= DB_GATE_SECONDS:
+        if probe is None or probe.done():
+            probe = asyncio.create_task(_bounded(check_db, res))
+            _db_gate = (seen_at, up, probe)
+        up = (await asyncio.shield(probe))["status"] == "UP"
+        if _db_gate[2] is probe:
+            _db_gate = (time.monotonic(), up, None)
+    if not up:
+        raise ApiError(
+            503, "db.unavailable", extra={"dependency": "db"}, headers={"Retry-After": "2"}
+        )
+
+
 async def health(res: Resources, components: tuple[str, ...]) -> dict[str, Any]:
+    global _db_gate
     results = await asyncio.gather(*(_bounded(CHECKS[name], res) for name in components))
     parts = dict(zip(components, results, strict=True))
+    if "db" in parts:  # what the health just saw, creation sees too
+        _db_gate = (time.monotonic(), parts["db"]["status"] == "UP", _db_gate[2])
     status = "UP" if all(p["status"] == "UP" for p in parts.values()) else "DOWN"
     return {"status": status, "components": parts}
