@@ -19,6 +19,8 @@ from messaging.topology import declare_exchange
 log = logging.getLogger("ticketero.api.live")
 #: Events kept per slow subscriber before the oldest are dropped.
 BACKLOG = 256
+#: Seconds between reconnection attempts while the broker is away (streams answer 503).
+RECONNECT_SECONDS = 1
 
 
 class LiveHub:
@@ -35,7 +37,9 @@ class LiveHub:
         async with self._lock:
             if self._connection is not None:
                 return
-            self._connection = await aio_pika.connect_robust(self._url, timeout=5)
+            self._connection = await aio_pika.connect_robust(
+                self._url, timeout=5, reconnect_interval=RECONNECT_SECONDS
+            )
             channel = await self._connection.channel()
             exchange = await declare_exchange(channel, self._exchange)
             queue = await declare_live_queue(channel, exchange)

@@ -17,7 +17,7 @@ import contextlib
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 
 import httpx
@@ -43,8 +43,9 @@ FAIL_FAST_SECONDS = 6.0
 CREATE_DEADLINE_SECONDS = 17.0
 #: Health must say DOWN within this while a dependency is away.
 HEALTH_SECONDS = 4.0
-#: What an error body must never show: the dependencies' addresses and credentials.
+#: A client's pause after a 503 before its next ticket (pacing, not synchronisation).
 BACKOFF_SECONDS = 0.2
+#: What an error body must never show: the dependencies' addresses and credentials.
 SECRETS = ("127.0.0.1", "5432", "5672", "guest", "postgresql", "amqp://")
 
 
@@ -118,19 +119,20 @@ async def temporal(stack: Stack) -> Client:
     return await Client.connect(stack.temporal_address)
 
 
-async def _timed(call: asyncio.Future[httpx.Response] | object) -> tuple[httpx.Response, float]:
+async def _timed(call: Awaitable[httpx.Response]) -> tuple[httpx.Response, float]:
     started = time.monotonic()
-    assert asyncio.iscoroutine(call)
-    resp: httpx.Response = await call
+    resp = await call
     return resp, time.monotonic() - started
 
 
-def _assert_unavailable(resp: httpx.Response, elapsed: float, what: str) -> None:
+def _assert_unavailable(resp: httpx.Response, elapsed: float, dependency: str, what: str) -> None:
+    """A 503 within the bound, with Retry-After, naming the dependency and not its address."""
     assert resp.status_code == 503, f"{what}: {resp.status_code} {resp.text}"
     assert elapsed < FAIL_FAST_SECONDS, f"{what} took {elapsed:.1f}s"
     assert int(resp.headers["Retry-After"]) > 0, what
     body = resp.json()
-    assert body["status"] == 503 and body["message"], body
+    assert body["status"] == 503 and body["dependency"] == dependency, body
+    assert "reintente" in body["message"] or "no disponible" in body["message"], body
     assert not any(secret in resp.text for secret in SECRETS), resp.text
 
 
@@ -267,7 +269,7 @@ async def test_outage_is_503_named_down_and_recovers_consistently(
             resp, seconds = await _timed(_probe(proxied, what, branch, reference))
             _note_created(created, what, resp)
             if what in NEEDS[dependency]:
-                _assert_unavailable(resp, seconds, f"{what} without {dependency}")
+                _assert_unavailable(resp, seconds, dependency, f"{what} without {dependency}")
             else:
                 assert resp.status_code < 300, f"{what} without {dependency}: {resp.text}"
         english = await client.post(
@@ -280,15 +282,19 @@ async def test_outage_is_503_named_down_and_recovers_consistently(
     finally:
         await proxy.restore()
     await eventually(lambda: _health_names(client, None), timeout=30, what="health UP again")
-    for what in ("create", "staff_read", "live"):
+    # The same requests now succeed (the victim was cancelled already if Temporal stayed).
+    after = ["create", "staff_read", "live"] + (["cancel"] if "cancel" in NEEDS[dependency] else [])
+    for what in after:
+        if what == "live":  # its broker connection reconnects on its own, within seconds
+            await eventually(
+                lambda: _succeeds(proxied, "live", branch, reference), what="live feed back"
+            )
         resp = await _probe(proxied, what, branch, reference)
         _note_created(created, what, resp)
         assert resp.status_code < 300, f"{what} after {dependency} returned: {resp.text}"
     await load.stop()
 
     refused = [a for a in load.attempts if a.status == 503]
-    if "create" in NEEDS[dependency]:
-        assert refused, "some creations were refused during the cut"
     assert all(a.retry_after for a in refused), refused
     # Requests in flight when it went away may wait out the creation deadline; the
     # ones that start after fail fast.
@@ -301,6 +307,13 @@ async def test_outage_is_503_named_down_and_recovers_consistently(
         attempt.reference = again.reference
     acknowledged = {a.reference for a in load.attempts} | created
     await _assert_consistent(db, temporal, branch, acknowledged)
+
+
+async def _succeeds(
+    proxied: ProxiedApi, what: str, branch: str, reference: str
+) -> httpx.Response | None:
+    resp = await _probe(proxied, what, branch, reference)
+    return resp if resp.status_code < 300 else None
 
 
 def _note_created(created: set[str], what: str, resp: httpx.Response) -> None:
