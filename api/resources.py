@@ -20,8 +20,9 @@ from temporalio.service import KeepAliveConfig, RetryConfig
 from db.engine import DbTimeouts
 from settings import Settings
 
-#: Pool checkout, connect and statement bounds of the API's database pool (seconds).
-DB_TIMEOUTS = DbTimeouts(checkout=3.0, connect=2.0, statement=5.0)
+#: Pool checkout, connect and statement bounds of the API's database pool (seconds). A
+#: statement past its bound costs one more connect (asyncpg sends the cancel on a new one).
+DB_TIMEOUTS = DbTimeouts(checkout=3.0, connect=2.0, statement=3.0)
 #: Temporal RPCs retry an unavailable server for at most 2.5 s before the API answers 503.
 TEMPORAL_RETRY = RetryConfig(max_elapsed_time_millis=2500, max_retries=6)
 #: A dead gRPC connection is noticed within 10 s even when no RST arrives.

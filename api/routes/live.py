@@ -27,6 +27,7 @@ from api.deps import ResourcesDep
 from api.display import WaitingCounts, display_event
 from api.errors import ApiError
 from api.live import LiveHub
+from api.services import health
 from api.sse import EventStreamResponse, client_address, sse_slots
 from settings import Settings
 
@@ -61,6 +62,11 @@ async def _open(
     name = _branch_name(branch)
     hub: LiveHub = request.app.state.live
     release = sse_slots(request, settings).acquire(client_address(request))
+    try:
+        await health.require(request.app.state.resources, "rabbit")
+    except ApiError:
+        release()
+        raise
     try:
         await hub.ready(LIVE_CONNECT_SECONDS)
     except (OSError, TimeoutError, ConnectionError):

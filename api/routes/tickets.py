@@ -13,9 +13,8 @@ from api.errors import ApiError
 from api.limits import client_address, ticket_limits
 from api.metrics import tickets_created
 from api.schemas.tickets import CreateTicketRequest, PositionResponse, TicketResponse
-from api.services import branches
+from api.services import branches, health
 from api.services import tickets as service
-from api.services.health import require_database
 from api.services.links import qr_png, telegram_link
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
@@ -49,7 +48,7 @@ async def create_ticket(
     )
     await branches.require_branch(res, body.branch_office)
     await branches.require_open(res, body.branch_office)
-    await require_database(res)  # fail fast: the ticket's workflow cannot write it now
+    await health.require(res, "db", "temporal")  # fail fast: its workflow needs both
     outcome = await service.create_ticket(res, body, key)
     if outcome.created:
         tickets_created.labels(queue=outcome.ticket.queue).inc()

@@ -239,13 +239,24 @@ async def _probe(proxied: ProxiedApi, what: str, branch: str, reference: str) ->
         return resp
 
 
-@pytest.mark.parametrize("dependency", ["db", "rabbit", "temporal"])
+@pytest.mark.parametrize(
+    ("dependency", "mode"),
+    [
+        ("db", "cut"),
+        ("rabbit", "cut"),
+        ("temporal", "cut"),
+        ("db", "stall"),
+        ("rabbit", "stall"),
+        ("temporal", "stall"),
+    ],
+)
 async def test_outage_is_503_named_down_and_recovers_consistently(
     proxied: ProxiedApi,
     api: httpx.AsyncClient,
     db: AsyncEngine,
     temporal: Client,
     dependency: str,
+    mode: str,
 ) -> None:
     client, proxy = proxied.client, proxied.proxies[dependency]
     branch = await add_branch(api, "Corte")
@@ -258,7 +269,10 @@ async def test_outage_is_503_named_down_and_recovers_consistently(
     load = CreationLoad(client, branch)
     load.start(clients=3)
     await eventually(lambda: _any_created(load), timeout=30, what="tickets before the cut")
-    await proxy.cut()
+    if mode == "cut":
+        await proxy.cut()
+    else:
+        proxy.stall()
     cut_at = time.monotonic()
     try:
         down = await eventually(
