@@ -47,7 +47,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             cfg.log_dir if cfg.log_to_file else None,
         )
         engine = make_engine(cfg, timeouts=DB_TIMEOUTS)
-        app.state.resources = Resources(settings=cfg, engine=engine, temporal=TemporalHolder(cfg))
+        probe_engine = make_engine(cfg, timeouts=DB_TIMEOUTS, probe=True)
+        app.state.resources = Resources(
+            settings=cfg, engine=engine, temporal=TemporalHolder(cfg), probe_engine=probe_engine
+        )
         app.state.live = LiveHub(cfg.rabbitmq_url.get_secret_value(), cfg.rabbitmq_exchange)
         await ensure_bootstrap_supervisor(engine, cfg)
         try:
@@ -55,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await app.state.live.close()
             await engine.dispose()
+            await probe_engine.dispose()
 
     app = FastAPI(
         title="Ticketero API",

@@ -3,7 +3,8 @@
 Every dependency call on a request path is bounded, so a missing PostgreSQL, RabbitMQ
 or Temporal is a 503 with Retry-After within a few seconds (api.errors), not a hang:
 `DB_TIMEOUTS` for the pool, `TEMPORAL_RETRY` for Temporal's RPCs (its client retries
-an unreachable server for at most that long), and a single shared connect attempt.
+an unreachable server for at most that long), and a single shared connect attempt;
+api.services.health turns away the requests that would wait on a component seen DOWN.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.service import KeepAliveConfig, RetryConfig
+from temporalio.service import RetryConfig
 
 from db.engine import DbTimeouts
 from settings import Settings
@@ -23,10 +24,10 @@ from settings import Settings
 #: Pool checkout, connect and statement bounds of the API's database pool (seconds). A
 #: statement past its bound costs one more connect (asyncpg sends the cancel on a new one).
 DB_TIMEOUTS = DbTimeouts(checkout=3.0, connect=2.0, statement=3.0)
-#: Temporal RPCs retry an unavailable server for at most 2.5 s before the API answers 503.
-TEMPORAL_RETRY = RetryConfig(max_elapsed_time_millis=2500, max_retries=6)
-#: A dead gRPC connection is noticed within 10 s even when no RST arrives.
-TEMPORAL_KEEPALIVE = KeepAliveConfig(interval_millis=5000, timeout_millis=5000)
+#: Temporal RPCs retry an unavailable server for at most 5 s (the SDK's default is 10 s)
+#: before the API answers 503; requests arriving once the health probes have seen it DOWN
+#: get their 503 at once (api.services.health.require).
+TEMPORAL_RETRY = RetryConfig(max_elapsed_time_millis=5000)
 TEMPORAL_CONNECT_SECONDS = 3.0
 #: After a failed connect, callers within this many seconds get the same answer at once.
 TEMPORAL_RECONNECT_SECONDS = 1.0
@@ -70,7 +71,6 @@ class TemporalHolder:
                 namespace=self.settings.temporal_namespace,
                 data_converter=pydantic_data_converter,
                 retry_config=TEMPORAL_RETRY,
-                keep_alive_config=TEMPORAL_KEEPALIVE,
             )
 
 
@@ -79,3 +79,5 @@ class Resources:
     settings: Settings
     engine: AsyncEngine
     temporal: TemporalHolder
+    #: Fresh connections for the health probes (db.engine.make_engine(probe=True)).
+    probe_engine: AsyncEngine | None = None

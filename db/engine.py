@@ -17,6 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from settings import Settings
 
@@ -45,9 +46,14 @@ _UNREACHABLE = (OSError, TimeoutError, asyncpg.exceptions.ConnectionDoesNotExist
 
 
 def make_engine(
-    settings: Settings, *, pool_size: int | None = None, timeouts: DbTimeouts | None = None
+    settings: Settings,
+    *,
+    pool_size: int | None = None,
+    timeouts: DbTimeouts | None = None,
+    probe: bool = False,
 ) -> AsyncEngine:
-    """Build the process-wide engine.
+    """Build the process-wide engine (or, with `probe`, one opening a fresh connection per
+    use, for health probes: a busy pool is not a database that is down).
 
     No pre-ping (it costs a round trip per checkout): a connection broken by a
     database restart fails once, is discarded with the rest of the pool (a
@@ -74,14 +80,19 @@ def make_engine(
         except _UNREACHABLE as err:
             raise DatabaseUnreachable(err) from None
 
-    engine = create_async_engine(
-        settings.database_url,
-        pool_size=pool_size or settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        pool_recycle=1800,
-        pool_timeout=timeouts.checkout,
-        async_creator=connect,
-    )
+    if probe:
+        engine = create_async_engine(
+            settings.database_url, poolclass=NullPool, async_creator=connect
+        )
+    else:
+        engine = create_async_engine(
+            settings.database_url,
+            pool_size=pool_size or settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_recycle=1800,
+            pool_timeout=timeouts.checkout,
+            async_creator=connect,
+        )
     event.listen(engine.sync_engine, "handle_error", _unreachable_on_timeout)
     return engine
 

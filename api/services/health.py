@@ -41,7 +41,7 @@ def _down(err: BaseException) -> dict[str, Any]:
 
 
 async def check_db(res: Resources) -> dict[str, Any]:
-    async with res.engine.connect() as conn:
+    async with (res.probe_engine or res.engine).connect() as conn:
         await conn.execute(text("SELECT 1"))
     return {"status": "UP", "details": {"database": "PostgreSQL"}}
 
