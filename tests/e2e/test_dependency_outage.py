@@ -7,7 +7,11 @@ it within a few seconds (never a 500, never a hang), requests that do not need i
 working, and the health names the component DOWN. Once it is back the API serves again
 without a restart, and the creations that got 503, retried with their
 `Idempotency-Key`, leave exactly one ticket each: no ticket without its workflow, no
-number consumed twice or skipped.
+number consumed twice or skipped. Each dependency is lost both ways a network loses a
+server: `cut` (reset and refused) and `stall` (black hole: nothing answers).
+
+Long because one outage needs its own processes and proxies, a creation load across
+the cut, a probe of every kind of request, and the data checked afterwards.
 """
 
 from __future__ import annotations
