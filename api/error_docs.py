@@ -39,7 +39,7 @@ DESCRIPTIONS = {
     422: "Invalid request: one entry per offending field in `errors`",
     429: "Too many requests; see Retry-After",
     500: "Unexpected error (logged; no details are given)",
-    503: "Maintenance, or the database or Temporal is unavailable; see Retry-After",
+    503: "Maintenance, or a dependency away (`dependency`: db, temporal, rabbit); see Retry-After",
 }
 
 

@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 from temporalio.service import RPCError, RPCStatusCode
@@ -141,13 +142,19 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def unavailable(request: Request, dependency: str, key: str, retry_after: int) -> JSONResponse:
+    """503 naming the missing dependency as the health does (`db`, `rabbit`, `temporal`),
+    never its address or credentials; the client retries after `Retry-After` seconds."""
+    body = error_body(503, say(request, key), request.url.path)
+    body["dependency"] = dependency
+    return JSONResponse(body, status_code=503, headers={"Retry-After": str(retry_after)})
+
+
 async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+    """PostgreSQL refused, dropped or did not answer in time (db.engine bounds each wait),
+    or the pool had no connection to give within its checkout timeout."""
     logging.getLogger(log_name).warning("database unavailable: %s", type(exc).__name__)
-    return JSONResponse(
-        error_body(503, say(request, "db.unavailable"), request.url.path),
-        status_code=503,
-        headers={"Retry-After": "2"},
-    )
+    return unavailable(request, "db", "db.unavailable", 2)
 
 
 #: Temporal's answers that mean "not now" rather than "not this".
@@ -162,11 +169,7 @@ async def _temporal_down(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, RPCError) and exc.status not in _TEMPORAL_BUSY:
         return await _unexpected(request, exc)
     logging.getLogger(log_name).warning("temporal unavailable: %s", type(exc).__name__)
-    return JSONResponse(
-        error_body(503, say(request, "temporal.unavailable"), request.url.path),
-        status_code=503,
-        headers={"Retry-After": "5"},
-    )
+    return unavailable(request, "temporal", "temporal.unavailable", 5)
 
 
 def _sqlstate(exc: DBAPIError) -> str:
@@ -177,10 +180,18 @@ def _sqlstate(exc: DBAPIError) -> str:
     return ""
 
 
+#: SQLSTATEs of a database that is away or overloaded rather than refusing this request:
+#: connection exceptions, too many connections, shutting down or starting up.
+_DATABASE_AWAY = ("08", "53", "57P01", "57P02", "57P03")
+
+
 async def _database_refused(request: Request, exc: Exception) -> JSONResponse:
     """PostgreSQL's "data exception" class (22xxx) means a value it cannot store: a NUL
-    byte, a number out of range. That is the client's input, so 422, not 500."""
+    byte, a number out of range. That is the client's input, so 422, not 500. A
+    connection lost mid-statement, or a server going away, is a 503."""
     assert isinstance(exc, DBAPIError)
+    if exc.connection_invalidated or _sqlstate(exc).startswith(_DATABASE_AWAY):
+        return await _database_down(request, exc)
     if _sqlstate(exc).startswith("22"):
         return JSONResponse(
             error_body(422, say(request, "validation.value_refused"), request.url.path),
@@ -215,6 +226,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DBAPIError, _database_refused)
     app.add_exception_handler(OperationalError, _database_down)
     app.add_exception_handler(InterfaceError, _database_down)
+    app.add_exception_handler(PoolTimeout, _database_down)
     app.add_exception_handler(TemporalUnavailable, _temporal_down)
     app.add_exception_handler(RPCError, _temporal_down)
     app.add_exception_handler(Exception, _unexpected)

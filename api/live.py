@@ -19,6 +19,8 @@ from messaging.topology import declare_exchange
 log = logging.getLogger("ticketero.api.live")
 #: Events kept per slow subscriber before the oldest are dropped.
 BACKLOG = 256
+#: Seconds between reconnection attempts while the broker is away (streams answer 503).
+RECONNECT_SECONDS = 1
 
 
 class LiveHub:
@@ -35,11 +37,21 @@ class LiveHub:
         async with self._lock:
             if self._connection is not None:
                 return
-            self._connection = await aio_pika.connect_robust(self._url, timeout=5)
+            self._connection = await aio_pika.connect_robust(
+                self._url, timeout=5, reconnect_interval=RECONNECT_SECONDS
+            )
             channel = await self._connection.channel()
             exchange = await declare_exchange(channel, self._exchange)
             queue = await declare_live_queue(channel, exchange)
             await queue.consume(self._on_message, no_ack=True)
+
+    async def ready(self, timeout: float) -> None:  # noqa: ASYNC109 - the caller's bound
+        """Connected to the broker within `timeout`, else TimeoutError: a new stream would
+        otherwise hang silently while the robust connection reconnects."""
+        async with asyncio.timeout(timeout):
+            await self.connect()
+            if self._connection is not None:
+                await self._connection.connected.wait()
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         try:

@@ -14,7 +14,7 @@ from api.limits import install_limits
 from api.live import LiveHub
 from api.maintenance import MaintenanceMiddleware
 from api.metrics import MetricsMiddleware
-from api.resources import Resources, TemporalHolder
+from api.resources import DB_TIMEOUTS, Resources, TemporalHolder
 from api.routes import (
     actuator,
     advisor_desk,
@@ -46,8 +46,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             cfg.log_format,
             cfg.log_dir if cfg.log_to_file else None,
         )
-        engine = make_engine(cfg)
-        app.state.resources = Resources(settings=cfg, engine=engine, temporal=TemporalHolder(cfg))
+        engine = make_engine(cfg, timeouts=DB_TIMEOUTS)
+        probe_engine = make_engine(cfg, timeouts=DB_TIMEOUTS, probe=True)
+        app.state.resources = Resources(
+            settings=cfg, engine=engine, temporal=TemporalHolder(cfg), probe_engine=probe_engine
+        )
         app.state.live = LiveHub(cfg.rabbitmq_url.get_secret_value(), cfg.rabbitmq_exchange)
         await ensure_bootstrap_supervisor(engine, cfg)
         try:
@@ -55,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await app.state.live.close()
             await engine.dispose()
+            await probe_engine.dispose()
 
     app = FastAPI(
         title="Ticketero API",

@@ -4,11 +4,13 @@ A pure ASGI middleware (no BaseHTTPMiddleware: streaming and background tasks ar
 untouched). While `app_state.maintenance` is true, every request under /api/ that
 may write (anything but GET, HEAD, OPTIONS) answers 503 with Retry-After; logging
 in (/api/auth/) keeps working. The flag is read at most once per second, so the
-check costs one query per second per process, not one per request.
+check costs one query per second per process, not one per request, and waits at most
+READ_SECONDS for it (a database that does not answer keeps the last reading).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Sequence
@@ -26,6 +28,8 @@ log = logging.getLogger("ticketero.api.maintenance")
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CACHE_SECONDS = 1.0
 RETRY_AFTER_SECONDS = 30
+#: The longest a write waits for a fresh reading of the flag.
+READ_SECONDS = 0.5
 
 
 class MaintenanceMiddleware:
@@ -50,6 +54,7 @@ class MaintenanceMiddleware:
         self._retry_after = retry_after
         self._state = MaintenanceState(False, None, None)
         self._read_at = float("-inf")
+        self._reading: asyncio.Future[None] | None = None
 
     def _guarded(self, scope: Scope) -> bool:
         path: str = scope.get("path", "")
@@ -75,13 +80,20 @@ class MaintenanceMiddleware:
         engine = self._engine_of(scope)
         if engine is None:
             return self._state
+        if self._reading is None or self._reading.done():
+            self._reading = asyncio.ensure_future(self._read(engine))
+        # A slow database must not add its wait to every write: past READ_SECONDS the
+        # last reading stands and the read finishes (or fails) on its own.
+        await asyncio.wait({self._reading}, timeout=READ_SECONDS)
+        self._read_at = now
+        return self._state
+
+    async def _read(self, engine: AsyncEngine) -> None:
         try:
             self._state = await get_maintenance(engine)
         except (SQLAlchemyError, OSError) as err:
             # Database away: the request itself will answer 503; keep the last reading.
             log.warning("maintenance flag unreadable: %s", type(err).__name__)
-        self._read_at = now
-        return self._state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._guarded(scope):

@@ -1,15 +1,36 @@
-"""Process-wide clients of the API, created in the lifespan (after any fork)."""
+"""Process-wide clients of the API, created in the lifespan (after any fork).
+
+Every dependency call on a request path is bounded, so a missing PostgreSQL, RabbitMQ
+or Temporal is a 503 with Retry-After within a few seconds (api.errors), not a hang:
+`DB_TIMEOUTS` for the pool, `TEMPORAL_RETRY` for Temporal's RPCs (its client retries
+an unreachable server for at most that long), and a single shared connect attempt;
+api.services.health turns away the requests that would wait on a component seen DOWN.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RetryConfig
 
+from db.engine import DbTimeouts
 from settings import Settings
-from workflows.client import connect_temporal
+
+#: Pool checkout, connect and statement bounds of the API's database pool (seconds). A
+#: statement past its bound costs one more connect (asyncpg sends the cancel on a new one).
+DB_TIMEOUTS = DbTimeouts(checkout=3.0, connect=2.0, statement=3.0)
+#: Temporal RPCs retry an unavailable server for at most 5 s (the SDK's default is 10 s)
+#: before the API answers 503; requests arriving once the health probes have seen it DOWN
+#: get their 503 at once (api.services.health.require).
+TEMPORAL_RETRY = RetryConfig(max_elapsed_time_millis=5000)
+TEMPORAL_CONNECT_SECONDS = 3.0
+#: After a failed connect, callers within this many seconds get the same answer at once.
+TEMPORAL_RECONNECT_SECONDS = 1.0
 
 
 class TemporalUnavailable(Exception):
@@ -18,21 +39,39 @@ class TemporalUnavailable(Exception):
 
 @dataclass
 class TemporalHolder:
-    """Connects on first use, so the API starts (and reports DOWN) while Temporal is away."""
+    """Connects on first use, so the API starts (and reports DOWN) while Temporal is away.
+
+    One connect attempt at a time is shared by every caller (concurrent requests do not
+    queue behind one another's timeouts), and a failure is remembered briefly.
+    """
 
     settings: Settings
     _client: Client | None = None
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _attempt: asyncio.Task[Client] | None = None
+    _failed_at: float = float("-inf")
 
     async def get(self) -> Client:
-        if self._client is None:
-            async with self._lock:
-                if self._client is None:
-                    try:
-                        self._client = await asyncio.wait_for(connect_temporal(self.settings), 5)
-                    except (OSError, RuntimeError, TimeoutError) as err:
-                        raise TemporalUnavailable(type(err).__name__) from err
+        if self._client is not None:
+            return self._client
+        if time.monotonic() - self._failed_at < TEMPORAL_RECONNECT_SECONDS:
+            raise TemporalUnavailable("recently unreachable")
+        if self._attempt is None or self._attempt.done():
+            self._attempt = asyncio.create_task(self._connect())
+        try:
+            self._client = await asyncio.shield(self._attempt)
+        except (OSError, RuntimeError, TimeoutError) as err:
+            self._failed_at = time.monotonic()
+            raise TemporalUnavailable(type(err).__name__) from err
         return self._client
+
+    async def _connect(self) -> Client:
+        async with asyncio.timeout(TEMPORAL_CONNECT_SECONDS):
+            return await Client.connect(
+                self.settings.temporal_address,
+                namespace=self.settings.temporal_namespace,
+                data_converter=pydantic_data_converter,
+                retry_config=TEMPORAL_RETRY,
+            )
 
 
 @dataclass
@@ -40,3 +79,5 @@ class Resources:
     settings: Settings
     engine: AsyncEngine
     temporal: TemporalHolder
+    #: Fresh connections for the health probes (db.engine.make_engine(probe=True)).
+    probe_engine: AsyncEngine | None = None

@@ -27,11 +27,14 @@ from api.deps import ResourcesDep
 from api.display import WaitingCounts, display_event
 from api.errors import ApiError
 from api.live import LiveHub
+from api.services import health
 from api.sse import EventStreamResponse, client_address, sse_slots
 from settings import Settings
 
 router = APIRouter(prefix="/api/branches", tags=["live"])
 KEEPALIVE_SECONDS = 15.0
+#: How long a new stream waits for the broker (connecting or reconnecting) before a 503.
+LIVE_CONNECT_SECONDS = 3.0
 SSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/event-stream": {}}, "description": "an event stream"},
     429: {"description": "too many live connections (per client or in total); see Retry-After"},
@@ -60,10 +63,17 @@ async def _open(
     hub: LiveHub = request.app.state.live
     release = sse_slots(request, settings).acquire(client_address(request))
     try:
-        await asyncio.wait_for(hub.connect(), 5)
+        await health.require(request.app.state.resources, "rabbit")
+    except ApiError:
+        release()
+        raise
+    try:
+        await hub.ready(LIVE_CONNECT_SECONDS)
     except (OSError, TimeoutError, ConnectionError):
         release()
-        raise ApiError(503, "live.unavailable", headers={"Retry-After": "5"}) from None
+        raise ApiError(
+            503, "live.unavailable", extra={"dependency": "rabbit"}, headers={"Retry-After": "5"}
+        ) from None
     return name, release
 
 

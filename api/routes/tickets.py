@@ -13,7 +13,7 @@ from api.errors import ApiError
 from api.limits import client_address, ticket_limits
 from api.metrics import tickets_created
 from api.schemas.tickets import CreateTicketRequest, PositionResponse, TicketResponse
-from api.services import branches
+from api.services import branches, health
 from api.services import tickets as service
 from api.services.links import qr_png, telegram_link
 
@@ -48,6 +48,7 @@ async def create_ticket(
     )
     await branches.require_branch(res, body.branch_office)
     await branches.require_open(res, body.branch_office)
+    await health.require(res, "db", "temporal")  # fail fast: its workflow needs both
     outcome = await service.create_ticket(res, body, key)
     if outcome.created:
         tickets_created.labels(queue=outcome.ticket.queue).inc()

@@ -1,20 +1,39 @@
-"""Health of the API's dependencies, in the actuator shape operators already script against."""
+"""Health of the API's dependencies, in the actuator shape operators already script against.
+
+Every probe is bounded (`CHECK_TIMEOUT`) and they run at once, so while a dependency is
+unreachable (refusing, or silently dropping packets) the report still comes back within
+about two seconds, naming it DOWN with the kind of error and never its address.
+
+The same probes guard requests whose dependency is reached further on (`require`):
+ticket creation and transitions (their workflow needs PostgreSQL and Temporal) and new
+live streams (RabbitMQ); without this a request would wait out its deadline, or a stream
+open on a silent broker, instead of getting its 503 at once. Each component is probed
+at most once per `GATE_SECONDS` (shared by every request), and whatever the health last
+saw counts too.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import aio_pika
 from sqlalchemy import text
 
+from api.errors import ApiError
 from api.resources import Resources
 
 CHECK_TIMEOUT = 2.0
 RABBIT_CACHE_SECONDS = 1.0
+GATE_SECONDS = 1.0
 _rabbit_cache: tuple[float, dict[str, Any]] | None = None
+#: Probes given up on at their deadline, kept referenced while they wind down.
+_abandoned: set[asyncio.Task[dict[str, Any]]] = set()
 
 
 def _down(err: BaseException) -> dict[str, Any]:
@@ -22,11 +41,8 @@ def _down(err: BaseException) -> dict[str, Any]:
 
 
 async def check_db(res: Resources) -> dict[str, Any]:
-    try:
-        async with asyncio.timeout(CHECK_TIMEOUT), res.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-    except Exception as err:
-        return _down(err)
+    async with (res.probe_engine or res.engine).connect() as conn:
+        await conn.execute(text("SELECT 1"))
     return {"status": "UP", "details": {"database": "PostgreSQL"}}
 
 
@@ -36,30 +52,99 @@ async def check_rabbit(res: Resources) -> dict[str, Any]:
     now = time.monotonic()
     if _rabbit_cache is not None and now - _rabbit_cache[0] < RABBIT_CACHE_SECONDS:
         return _rabbit_cache[1]
-    try:
-        conn = await aio_pika.connect(
-            res.settings.rabbitmq_url.get_secret_value(), timeout=CHECK_TIMEOUT
-        )
+    url = res.settings.rabbitmq_url.get_secret_value()
+
+    async def connect() -> dict[str, Any]:
+        conn = await aio_pika.connect(url, timeout=CHECK_TIMEOUT)
         await conn.close()
-        result: dict[str, Any] = {"status": "UP"}
-    except Exception as err:
-        result = _down(err)
+        return {"status": "UP"}
+
+    result = await _bounded(connect)
     _rabbit_cache = (now, result)
     return result
 
 
 async def check_temporal(res: Resources) -> dict[str, Any]:
-    try:
-        client = await res.temporal.get()
-        ok = await client.service_client.check_health(timeout=timedelta(seconds=CHECK_TIMEOUT))
-    except Exception as err:
-        return _down(err)
+    client = await res.temporal.get()
+    ok = await client.service_client.check_health(timeout=timedelta(seconds=CHECK_TIMEOUT))
     return {"status": "UP" if ok else "DOWN", "details": {"namespace": client.namespace}}
 
 
+Check = Callable[[Resources], Awaitable[dict[str, Any]]]
+CHECKS: dict[str, Check] = {"db": check_db, "rabbit": check_rabbit, "temporal": check_temporal}
+#: The catalogue message and Retry-After of a request refused for a missing component.
+REFUSALS = {
+    "db": ("db.unavailable", 2),
+    "temporal": ("temporal.unavailable", 5),
+    "rabbit": ("live.unavailable", 5),
+}
+
+
+def _wound_down(task: asyncio.Task[dict[str, Any]]) -> None:
+    _abandoned.discard(task)
+    if not task.cancelled():
+        task.exception()  # retrieved: a probe's failure is already reported as DOWN
+
+
+async def _bounded(probe: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+    """The probe's report within CHECK_TIMEOUT. Past it the probe is cancelled and left to
+    wind down on its own: closing a connection to a silent server would wait again."""
+    task = asyncio.ensure_future(probe())
+    done, _ = await asyncio.wait({task}, timeout=CHECK_TIMEOUT)
+    if not done:
+        task.cancel()
+        _abandoned.add(task)
+        task.add_done_callback(_wound_down)
+        return _down(TimeoutError())
+    try:
+        return task.result()
+    except Exception as err:
+        return _down(err)
+
+
+@dataclass
+class _Gate:
+    """The last seen state of one component, and the probe refreshing it, if any."""
+
+    seen_at: float = float("-inf")
+    up: bool = True
+    probe: asyncio.Task[dict[str, Any]] | None = None
+
+    def saw(self, part: dict[str, Any]) -> None:
+        self.seen_at, self.up = time.monotonic(), part["status"] == "UP"
+
+    def _probed(self, task: asyncio.Task[dict[str, Any]]) -> None:
+        if not task.cancelled():
+            self.saw(task.result())
+
+    async def is_up(self, name: str, res: Resources) -> bool:
+        if time.monotonic() - self.seen_at < GATE_SECONDS:
+            return self.up
+        if self.probe is None or self.probe.done():
+            self.probe = asyncio.ensure_future(_bounded(partial(CHECKS[name], res)))
+            self.probe.add_done_callback(self._probed)
+        await asyncio.shield(self.probe)
+        return self.up
+
+
+_gates: dict[str, _Gate] = {name: _Gate() for name in REFUSALS}
+
+
+async def require(res: Resources, *components: str) -> None:
+    """503 with Retry-After, naming the first component of `components` that is DOWN."""
+    for name in components:
+        if not await _gates[name].is_up(name, res):
+            key, retry_after = REFUSALS[name]
+            raise ApiError(
+                503, key, extra={"dependency": name}, headers={"Retry-After": str(retry_after)}
+            )
+
+
 async def health(res: Resources, components: tuple[str, ...]) -> dict[str, Any]:
-    checks = {"db": check_db, "rabbit": check_rabbit, "temporal": check_temporal}
-    results = await asyncio.gather(*(checks[name](res) for name in components))
+    results = await asyncio.gather(*(_bounded(partial(CHECKS[name], res)) for name in components))
     parts = dict(zip(components, results, strict=True))
+    for name, part in parts.items():
+        if name in _gates:  # what the health just saw, creation sees too
+            _gates[name].saw(part)
     status = "UP" if all(p["status"] == "UP" for p in parts.values()) else "DOWN"
     return {"status": status, "components": parts}

@@ -14,6 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.error_messages import not_allowed_key
 from api.errors import ApiError
 from api.resources import Resources
+from api.services import health
 from assignment import dispatcher
 from db import tickets as store
 from domain.contracts import (
@@ -68,6 +69,7 @@ async def transition(
 ) -> TicketView:
     """Run one transition on the ticket's workflow and answer from the read model."""
     ticket = await current(res, reference)
+    await health.require(res, "temporal")
     try:
         client = await res.temporal.get()
         async with asyncio.timeout(TRANSITION_TIMEOUT_SECONDS):
@@ -90,7 +92,9 @@ async def transition(
 
 
 def _unavailable() -> ApiError:
-    return ApiError(503, "ticket.unavailable", headers={"Retry-After": "2"})
+    return ApiError(
+        503, "ticket.unavailable", extra={"dependency": "temporal"}, headers={"Retry-After": "2"}
+    )
 
 
 async def recall(

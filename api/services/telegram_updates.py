@@ -90,4 +90,9 @@ async def queue_update(settings: Settings, publisher: UpdatePublisher, body: byt
         )
     except Exception as err:
         log.warning("could not queue a Telegram update: %s", type(err).__name__)
-        raise ApiError(503, "telegram.unavailable") from None
+        raise ApiError(
+            503,
+            "telegram.unavailable",
+            extra={"dependency": "rabbit"},
+            headers={"Retry-After": "5"},
+        ) from None

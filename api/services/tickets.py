@@ -150,6 +150,7 @@ async def create_ticket(
         raise ApiError(
             503,
             "ticket.unavailable_idempotent",
+            extra={"dependency": "temporal"},
             headers={"Retry-After": "2"},
         ) from None
     return Created(ticket=result.ticket, created=result.created)

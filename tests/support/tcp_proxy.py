@@ -1,4 +1,10 @@
-"""A TCP forwarder the tests can cut, to make a real service unreachable on demand."""
+"""A TCP forwarder the tests can cut, to make a real service unreachable on demand.
+
+Two ways to lose a service: `cut()` drops every connection and refuses new ones (a
+stopped server, a reset), `stall()` keeps the connections but forwards nothing (a
+black-holed network: the caller only notices through its own timeouts). `restore()`
+undoes either.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,8 @@ class TcpProxy:
         self._target = (target_host, target_port)
         self._server: asyncio.base_events.Server | None = None
         self._pipes: set[asyncio.StreamWriter] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
         self.port = 0
 
     async def start(self, port: int = 0) -> int:
@@ -19,6 +27,7 @@ class TcpProxy:
         return self.port
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await self._flowing.wait()
         try:
             up_reader, up_writer = await asyncio.open_connection(*self._target)
         except OSError:
@@ -30,6 +39,7 @@ class TcpProxy:
     async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while data := await reader.read(65536):
+                await self._flowing.wait()
                 writer.write(data)
                 await writer.drain()
         except (ConnectionError, OSError):
@@ -51,5 +61,12 @@ class TcpProxy:
         if server is not None:
             await server.wait_closed()
 
+    def stall(self) -> None:
+        """Keep every connection open and accept new ones, but forward nothing."""
+        self._flowing.clear()
+
     async def restore(self) -> None:
-        await self.start(self.port)
+        """Forward again: listen again after a cut, resume after a stall."""
+        if self._server is None:
+            await self.start(self.port)
+        self._flowing.set()
