@@ -11,7 +11,8 @@ else `failed`, naming what to do, with maintenance mode left on. A restored data
 that passes is reconciled with the ticket workflows, still in maintenance mode
 (ops/activities/reconcile.py): what could not be is listed and the run is an `alert`.
 Otherwise maintenance mode is always switched off at the end; a cancelled run first
-waits for the restore's psql to stop (WAIT_CANCELLATION_COMPLETED in LONG_STEP), then switches it off.
+waits for the restore's psql to stop (WAIT_CANCELLATION_COMPLETED in LONG_STEP), then
+switches it off.
 """
 
 from __future__ import annotations
