@@ -90,6 +90,8 @@ class Tally:
     #: (branch id, queue, business day) -> the highest sequence issued.
     issued: dict[tuple[int, str, date], int] = field(default_factory=dict)
     counters_moved: list[dict[str, Any]] = field(default_factory=list)
+    #: Why state queries go unanswered (set by the first that timed out).
+    queries_down: str | None = None
     unreconciled: list[dict[str, str]] = field(default_factory=list)
 
     def refuse(self, life: TicketLife, reason: str) -> None:
@@ -173,7 +175,7 @@ class ReconcileActivities:
             tally.pending += 1
             return
         try:
-            status = await self._state(execution, life)
+            status = await self._state(execution, life, tally)
         except _QueryFailed as err:
             tally.refuse(life, f"state query failed ({err}); row re-projected from history only")
             return
@@ -185,17 +187,26 @@ class ReconcileActivities:
         else:
             await lifecycle.link_chat(self._engine, payload)
 
-    async def _state(self, execution: WorkflowExecution, life: TicketLife) -> str | None:
-        """The status the workflow holds: its result if closed, its answer if running."""
+    async def _state(
+        self, execution: WorkflowExecution, life: TicketLife, tally: Tally
+    ) -> str | None:
+        """The status the workflow holds: its result if closed, its answer if running.
+        After one query goes unanswered (no ticket worker), the rest are not tried:
+        each would wait QUERY_TIMEOUT for the same answer."""
         if life.closed:
             return life.outcome.final_status if life.outcome else None
+        if tally.queries_down is not None:
+            raise _QueryFailed(tally.queries_down)
         handle = self._client.get_workflow_handle(execution.id, run_id=execution.run_id)
         try:
             state = await handle.query(
                 STATE_QUERY, result_type=TicketState, rpc_timeout=QUERY_TIMEOUT
             )
         except (RPCError, WorkflowQueryFailedError, TimeoutError) as err:
-            raise _QueryFailed(str(err) or type(err).__name__) from err
+            reason = str(err) or type(err).__name__
+            if isinstance(err, RPCError | TimeoutError):
+                tally.queries_down = reason
+            raise _QueryFailed(reason) from err
         return str(state.status)
 
     async def _verify(

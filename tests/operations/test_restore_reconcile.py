@@ -28,7 +28,8 @@ from api.main import create_app
 from api.resources import Resources, TemporalHolder
 from db import ops as ops_db
 from domain.contracts import TicketState
-from ops.contracts import BackupRequest, OpsReport, RestoreRequest
+from ops.activities.reconcile import ReconcileActivities
+from ops.contracts import BackupRequest, OpsReport, ReconcileJob, RestoreRequest
 from ops.workflows.backup import BackupWorkflow
 from ops.workflows.restore import RestoreWorkflow
 from settings import Settings
@@ -201,6 +202,17 @@ async def test_restore_brings_back_a_later_ticket_and_a_later_completion(
     # The next ticket of Y's queue gets the next number, not Y's again.
     nxt = await take(api, branch)
     assert nxt["number"] == "C03"
+
+    # Idempotent: reconciling again (a retried activity) writes nothing new.
+    again = await ReconcileActivities(engine, temporal, ops_settings).reconcile(
+        ReconcileJob(file_name=name)
+    )
+    assert again.outcome == "ok", again
+    assert again.figures["rows_restored"] == 0
+    assert again.figures["events_restored"] == 0
+    assert again.figures["statuses_set"] == 0
+    assert again.figures["counters_moved"] == []
+    assert await trail(engine, z["reference"]) == ["CREATE", "CALL", "START", "COMPLETE"]
 
 
 async def test_a_ticket_of_a_branch_the_backup_lacks_is_listed_unreconciled(
