@@ -141,8 +141,18 @@ class ReconcileActivities:
         return _step(tally, since, started)
 
     async def _one(self, execution: WorkflowExecution, tally: Tally) -> None:
-        handle = self._client.get_workflow_handle(execution.id, run_id=execution.run_id)
-        life = await read_life(await handle.fetch_history(), self._client.data_converter)
+        try:
+            life = await self._life(execution)
+        except ValueError as err:  # pydantic's ValidationError too: a payload we cannot read
+            tally.unreconciled.append(
+                {
+                    "workflow_id": execution.id,
+                    "number": "",
+                    "branch": "",
+                    "reason": f"its history could not be read: {str(err)[:200]}",
+                }
+            )
+            return
         ticket = life.created
         if ticket is None:
             tally.not_created += 1
@@ -179,7 +189,16 @@ class ReconcileActivities:
         except _QueryFailed as err:
             tally.refuse(life, f"state query failed ({err}); row re-projected from history only")
             return
+        moved_on = status is not None and status != after.status
+        if moved_on and (await self._life(execution)).pending:
+            # A timer fired since the history was read: its write lands after maintenance.
+            tally.pending += 1
+            return
         await self._verify(status, life, after, tally)
+
+    async def _life(self, execution: WorkflowExecution) -> TicketLife:
+        handle = self._client.get_workflow_handle(execution.id, run_id=execution.run_id)
+        return await read_life(await handle.fetch_history(), self._client.data_converter)
 
     async def _replay(self, payload: TransitionRecord | LinkRecord) -> None:
         if isinstance(payload, TransitionRecord):

@@ -122,7 +122,7 @@ async def serve_to_the_end(api: httpx.AsyncClient, who: Staff, reference: str) -
     await set_status(api, who, "AVAILABLE")
 
     async def called() -> bool:
-        return (await ticket(api, reference)).json()["status"] == "CALLED"
+        return bool((await ticket(api, reference)).json()["status"] == "CALLED")
 
     await eventually(called, timeout=20, what="the advisor to be given the ticket")
     for action in ("start", "complete"):
