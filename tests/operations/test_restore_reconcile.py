@@ -117,18 +117,25 @@ async def set_status(api: httpx.AsyncClient, who: Staff, status: str) -> None:
     assert resp.status_code == 200, resp.text
 
 
-async def serve_to_the_end(api: httpx.AsyncClient, who: Staff, reference: str) -> None:
-    """The advisor is given the ticket (dispatch on AVAILABLE), starts and completes it."""
+async def given(api: httpx.AsyncClient, who: Staff, reference: str) -> None:
+    """The advisor comes AVAILABLE and the dispatcher gives them the waiting ticket."""
     await set_status(api, who, "AVAILABLE")
 
     async def called() -> bool:
         return bool((await ticket(api, reference)).json()["status"] == "CALLED")
 
     await eventually(called, timeout=20, what="the advisor to be given the ticket")
+
+
+async def serve(api: httpx.AsyncClient, who: Staff, reference: str) -> None:
     for action in ("start", "complete"):
         resp = await api.post(f"/api/tickets/{reference}/{action}", headers=who.headers)
         assert resp.status_code == 200, resp.text
-    await set_status(api, who, "OFFLINE")
+
+
+async def mine(api: httpx.AsyncClient, who: Staff) -> dict[str, Any]:
+    me: dict[str, Any] = (await api.get("/api/advisors/me", headers=who.headers)).json()
+    return me
 
 
 async def trail(engine: AsyncEngine, reference: str) -> list[str]:
@@ -163,15 +170,20 @@ async def test_restore_brings_back_a_later_ticket_and_a_later_completion(
     api: httpx.AsyncClient,
     ticket_worker: Worker,
 ) -> None:
+    """Nobody serves CAJA, so Y waits; A serves EMPRESAS and holds Z at the backup, then
+    completes it; B serves PERSONAL_BANKER and is given V after the backup."""
     branch = branch_name("Reconcilia")
-    advisor = await add_advisor(engine, api, branch, desk=3, queues=["CAJA"])
-    z = await take(api, branch)  # taken before the backup, completed after it
-    assert z["number"] == "C01"
+    a = await add_advisor(engine, api, branch, desk=3, queues=["EMPRESAS"])
+    b = await add_advisor(engine, api, branch, desk=4, queues=["PERSONAL_BANKER"])
+    z = await take(api, branch, "EMPRESAS")
+    await given(api, a, z["reference"])  # A holds Z (CALLED) in the backup
     name = await backup(temporal, ops_settings)
 
-    await serve_to_the_end(api, advisor, z["reference"])
-    y = await take(api, branch)  # taken after the backup
-    assert (y["number"], y["status"]) == ("C02", "WAITING")
+    await serve(api, a, z["reference"])  # Z completed after the backup
+    y = await take(api, branch)  # Y taken after the backup
+    assert (y["number"], y["status"]) == ("C01", "WAITING")
+    v = await take(api, branch, "PERSONAL_BANKER")
+    await given(api, b, v["reference"])  # V taken and called after the backup
 
     done = await run_ops(
         temporal, ops_settings, RestoreWorkflow.run, RestoreRequest(backup=name, reason="test")
@@ -181,27 +193,30 @@ async def test_restore_brings_back_a_later_ticket_and_a_later_completion(
     assert names[-3:] == ["integrity", "reconcile", "maintenance_off"], names
     step = reconcile_step(done)
     assert step.outcome == "ok" and step.figures["unreconciled"] == [], step
-    assert step.figures["rows_restored"] == 1
-    assert step.figures["counters_moved"][0]["from"] == 1
-    assert step.figures["counters_moved"][0]["to"] == 2
+    assert step.figures["rows_restored"] == 2
+    moved = {(c["queue"], c["from"], c["to"]) for c in step.figures["counters_moved"]}
+    assert moved == {("CAJA", 0, 1), ("PERSONAL_BANKER", 0, 1)}
     assert (await ops_db.get_maintenance(engine)).enabled is False
 
     # Y: back in the read model, WAITING with its number, as its workflow says.
     got = await ticket(api, y["reference"])
     assert got.status_code == 200, got.text
-    assert (got.json()["number"], got.json()["status"]) == ("C02", "WAITING")
+    assert (got.json()["number"], got.json()["status"]) == ("C01", "WAITING")
     state = await temporal.get_workflow_handle(f"ticket-{y['reference']}").query(
         TicketWorkflow.state, rpc_timeout=timedelta(seconds=10)
     )
     assert isinstance(state, TicketState) and state.status == "WAITING"
-    # Z: COMPLETED again, with its whole trail; its advisor holds nothing.
+    # Z: COMPLETED again, with its whole trail, and A no longer holds it.
     assert (await ticket(api, z["reference"])).json()["status"] == "COMPLETED"
     assert await trail(engine, z["reference"]) == ["CREATE", "CALL", "START", "COMPLETE"]
-    me = (await api.get("/api/advisors/me", headers=advisor.headers)).json()
-    assert me["ticket"] is None
+    assert (await mine(api, a))["ticket"] is None
+    # V: CALLED at B's desk, and B holds it (BUSY), as the reservation had made them.
+    assert (await ticket(api, v["reference"])).json()["status"] == "CALLED"
+    held = await mine(api, b)
+    assert held["status"] == "BUSY" and held["ticket"]["reference"] == v["reference"]
     # The next ticket of Y's queue gets the next number, not Y's again.
     nxt = await take(api, branch)
-    assert nxt["number"] == "C03"
+    assert nxt["number"] == "C02"
 
     # Idempotent: reconciling again (a retried activity) writes nothing new.
     again = await ReconcileActivities(engine, temporal, ops_settings).reconcile(
