@@ -169,7 +169,7 @@ class ReconcileActivities:
             if before is None and await rows.insert_ticket(self._engine, life.new, ticket, branch):
                 tally.rows_restored += 1
             for record in life.records:
-                if record.done:
+                if record.replayable:
                     await self._replay(record.payload)
         except IntegrityError as err:
             tally.refuse(life, rows.why_refused(err))

@@ -28,6 +28,7 @@ from domain.contracts import (
     TicketView,
     TransitionRecord,
 )
+from domain.states import TicketAction
 
 _ACTIVITY_GAVE_UP = {
     "activity_task_failed_event_attributes",
@@ -54,6 +55,22 @@ class Record:
     #: The activity finished: the write was made (and may since have been lost by a restore).
     done: bool = False
 
+    @property
+    def decided(self) -> bool:
+        """A timer's transition (day-end expiry, no-show): the workflow keeps it even when
+        the write fails (say, maintenance outlasting its retries), so it may be written
+        before its activity does; that activity's retry then finds its event id recorded."""
+        rec = self.payload
+        return (
+            isinstance(rec, TransitionRecord)
+            and rec.actor == "system"
+            and rec.action in (TicketAction.EXPIRE, TicketAction.NO_SHOW)
+        )
+
+    @property
+    def replayable(self) -> bool:
+        return self.done or self.decided
+
 
 @dataclass
 class TicketLife:
@@ -69,8 +86,9 @@ class TicketLife:
 
     @property
     def pending(self) -> bool:
-        """A write is scheduled and not finished: it lands when maintenance mode ends."""
-        return any(not r.done for r in self.records)
+        """A write of an update is scheduled and not finished: it lands when maintenance
+        mode ends, or the workflow rolls that transition back; either way they agree."""
+        return any(not r.replayable for r in self.records)
 
 
 async def _one(converter: DataConverter, payloads: list[Payload], kind: type) -> object:
