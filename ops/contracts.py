@@ -65,6 +65,7 @@ BACKUP_RETENTION = "ops.backup.retention"
 RESTORE_PICK = "ops.restore.pick"
 RESTORE_APPLY = "ops.restore.apply"
 RESTORE_INTEGRITY = "ops.restore.integrity"
+RESTORE_RECONCILE = "ops.restore.reconcile"
 MAINTENANCE_ENTER = "ops.maintenance_mode.enter"
 MAINTENANCE_LEAVE = "ops.maintenance_mode.leave"
 REPORT_STORE = "ops.report.store"
@@ -219,6 +220,13 @@ class RestoreJob(BaseModel):
     file_name: str
     data_only: bool
     reason: str
+
+
+class ReconcileJob(BaseModel):
+    """Bring the restored read model in line with the ticket workflows that may have moved
+    on since `file_name` was dumped (its name carries the dump's UTC time)."""
+
+    file_name: str
 
 
 class MaintenanceSwitch(BaseModel):

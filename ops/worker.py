@@ -25,6 +25,7 @@ from ops.activities.deploy import deploy_activities
 from ops.activities.maintenance import DiskUsageProbe, MaintenanceActivities
 from ops.activities.maintenance_db import DatabaseMaintenanceActivities
 from ops.activities.maintenance_mode import MaintenanceModeActivities
+from ops.activities.reconcile import ReconcileActivities
 from ops.activities.reports import OpsReportActivities
 from ops.activities.restore import RestoreActivities
 from ops.contracts import ops_task_queue
@@ -62,6 +63,7 @@ def build_ops_worker(
     engine = engine or make_engine(settings, pool_size=MAX_CONCURRENT_ACTIVITIES)
     backup = BackupActivities(engine, settings)
     restore = RestoreActivities(engine, settings)
+    reconcile = ReconcileActivities(engine, client, settings)
     checks = MaintenanceActivities(settings, disk_usage=disk_usage)
     database = DatabaseMaintenanceActivities(engine)
     switch = MaintenanceModeActivities(engine)
@@ -83,6 +85,7 @@ def build_ops_worker(
             restore.pick,
             restore.apply,
             restore.integrity,
+            reconcile.reconcile,
             switch.enter,
             switch.leave,
             reports.store,

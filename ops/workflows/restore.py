@@ -1,4 +1,5 @@
-"""RestoreWorkflow: verify, maintenance on, safety backup, restore, integrity, maintenance off.
+"""RestoreWorkflow: verify, maintenance on, safety backup, restore, integrity, reconcile,
+maintenance off.
 
 A saga: the archive is verified (checksum, full read-back) before anything is
 touched, so a corrupted or tampered file ends the run with nothing changed. The
@@ -6,9 +7,12 @@ switch goes on *before* the safety backup, so no write can land between the safe
 copy and the restore and be lost by both. The restore itself is one transaction
 (a failed one changes nothing); a restored database that fails the integrity check
 is replaced by the safety backup, and re-checked: `rolled_back` only when that passes,
-else `failed`, naming what to do, with maintenance mode left on. Otherwise maintenance
-mode is always switched off at the end; a cancelled run first waits for the restore's
-psql to stop (WAIT_CANCELLATION_COMPLETED in LONG_STEP), then switches it off.
+else `failed`, naming what to do, with maintenance mode left on. A restored database
+that passes is reconciled with the ticket workflows, still in maintenance mode
+(ops/activities/reconcile.py): what could not be is listed and the run is an `alert`.
+Otherwise maintenance mode is always switched off at the end; a cancelled run first
+waits for the restore's psql to stop (WAIT_CANCELLATION_COMPLETED in LONG_STEP), then
+switches it off.
 """
 
 from __future__ import annotations
@@ -25,11 +29,13 @@ with workflow.unsafe.imports_passed_through():
         RESTORE_APPLY,
         RESTORE_INTEGRITY,
         RESTORE_PICK,
+        RESTORE_RECONCILE,
         RESTORE_WORKFLOW,
         MaintenanceSwitch,
         OpsReport,
         PickedBackup,
         PickRequest,
+        ReconcileJob,
         RestoreJob,
         RestoreRequest,
         Step,
@@ -43,6 +49,10 @@ with workflow.unsafe.imports_passed_through():
         run_step,
         take_backup,
     )
+
+#: Patch id: a restore that passes its integrity check then reconciles the read model
+#: with the ticket workflows (runs recorded before it replay without that step).
+RECONCILE_PATCH = "restore-reconciles"
 
 
 @workflow.defn(name=RESTORE_WORKFLOW)
@@ -150,9 +160,30 @@ class RestoreWorkflow:
             return "failed", f"restore of {picked.file_name} failed, rolled back: data unchanged"
         check = await run_step("integrity", RESTORE_INTEGRITY)
         steps.append(check)
-        if check.outcome == "ok":
-            return "ok", f"restored {picked.file_name}: {check.detail}; safety backup {safety}"
-        return await self._compensate(steps, safety, reason, picked.file_name)
+        if check.outcome != "ok":
+            return await self._compensate(steps, safety, reason, picked.file_name)
+        done = f"restored {picked.file_name}: {check.detail}; safety backup {safety}"
+        if not workflow.patched(RECONCILE_PATCH):
+            return "ok", done
+        # Still in maintenance mode: nothing writes a ticket while the rows catch up.
+        reconciled = await run_step(
+            "reconcile",
+            RESTORE_RECONCILE,
+            ReconcileJob(file_name=picked.file_name),
+            options=LONG_STEP,
+        )
+        steps.append(reconciled)
+        if reconciled.outcome == "ok":
+            return "ok", f"{done}; read model reconciled with the ticket workflows"
+        if reconciled.outcome == "alert":
+            return "alert", (
+                f"{done}; some tickets could NOT be reconciled with their workflows"
+                " (see the reconcile step)"
+            )
+        return "alert", (
+            f"{done}; reconciliation with the ticket workflows FAILED ({reconciled.detail}):"
+            " rows and number counters may disagree with Temporal; run the restore again"
+        )
 
     async def _compensate(
         self, steps: list[Step], safety: str, reason: str, file_name: str

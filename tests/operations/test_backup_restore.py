@@ -85,6 +85,7 @@ async def test_backup_then_restore_brings_back_that_moment(
         "safety_verify",
         "restore",
         "integrity",
+        "reconcile",
         "maintenance_off",
     ]
     safety = step(done, "safety_dump").figures["file"]
