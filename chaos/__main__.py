@@ -6,12 +6,22 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
 from tempfile import mkdtemp
+from typing import Any
 
 from chaos.report import as_json, render
-from chaos.run import Options, run
+from chaos.run import Options, Outcome, run
+
+
+async def _cancellable(work: Coroutine[Any, Any, Outcome]) -> Outcome:
+    """SIGTERM cancels the run like Ctrl-C does, so the stack it started is stopped."""
+    task = asyncio.ensure_future(work)
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    return await task
 
 
 def main() -> int:
@@ -33,7 +43,7 @@ def main() -> int:
         advisors=args.advisors,
         drain=args.drain,
     )
-    outcome = asyncio.run(run(opts))
+    outcome = asyncio.run(_cancellable(run(opts)))
     print(render(outcome.rows))
     verdict = outcome.verdict
     print(

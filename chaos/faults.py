@@ -93,16 +93,20 @@ def temporal_restart() -> Fault:
 
 
 def telegram_errors(outage: bool) -> Fault:
-    """429s, 500s and hangs on sendMessage; with `outage`, every Bot API call fails meanwhile."""
+    """429s and 500s on sendMessage; with `outage`, also hangs and then every Bot API call
+    failing meanwhile (messages go to the workflow's 30/60/120 s retries). Without it, few
+    enough that the bridge's inline retries absorb them (the bounded form stays short)."""
 
     async def inject(c: Cluster) -> None:
-        for kind, extra in (("429", {"count": 6, "retry_after": 2}), ("500", {"count": 4})):
-            await c.telegram(
-                "POST", "/sandbox/faults", {"method": "sendMessage", "kind": kind, **extra}
-            )
+        faults: list[dict[str, object]] = [
+            {"kind": "429", "count": 6 if outage else 3, "retry_after": 2 if outage else 1},
+            {"kind": "500", "count": 4 if outage else 2},
+        ]
         if outage:
-            timeout = {"method": "sendMessage", "kind": "timeout", "count": 2, "delay_seconds": 12}
-            await c.telegram("POST", "/sandbox/faults", timeout)
+            faults.append({"kind": "timeout", "count": 2, "delay_seconds": 12})
+        for fault in faults:
+            await c.telegram("POST", "/sandbox/faults", {"method": "sendMessage", **fault})
+        if outage:
             await c.telegram("POST", "/sandbox/outage", {"seconds": 3600})
 
     async def lift(c: Cluster) -> None:
@@ -110,7 +114,7 @@ def telegram_errors(outage: bool) -> Fault:
             await c.telegram("DELETE", "/sandbox/outage")
         await c.telegram("DELETE", "/sandbox/faults")
 
-    name = "Telegram 429/5xx/timeout" if outage else "Telegram 429/5xx"
+    name = "Telegram 429/5xx/timeout/outage" if outage else "Telegram 429/5xx"
     return Fault(name, inject, lift)
 
 

@@ -11,10 +11,11 @@ setup steps) at a proxy in front of the shared services, so a fault can cut them
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -31,6 +32,22 @@ MANAGEMENT = "http://127.0.0.1:15672"
 #: The isolated stack's bootstrap supervisor (it registers branches for tests and the bench).
 BOOTSTRAP_USERNAME = "test-bootstrap-supervisor"
 BOOTSTRAP_PASSWORD = "test-bootstrap-password-123"  # noqa: S105 - a throwaway stack's
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct loopback ports nobody listens on right now.
+
+    The sockets stay bound until all are chosen: one `free_port()` after another may hand
+    out the same port twice (a stack once got its API port as a metrics port, and the
+    API could not start again after a restart).
+    """
+    with contextlib.ExitStack() as held:
+        ports: list[int] = []
+        for _ in range(count):
+            sock = held.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            sock.bind(("127.0.0.1", 0))
+            ports.append(sock.getsockname()[1])
+        return ports
 
 
 def free_port() -> int:
@@ -125,8 +142,10 @@ async def start_stack(
     await migrate(database_url)
 
     supervisor = Supervisor(log_dir=log_dir, echo=False)
-    grpc_port, api_port, sandbox_port = free_port(), free_port(), free_port()
-    temporal_metrics_port = free_port()
+    replica_count = max(copies.values()) - 1
+    ports = iter(free_ports(8 + replica_count * (1 + len(REPLICA_PORTS))))
+    grpc_port, api_port, sandbox_port = next(ports), next(ports), next(ports)
+    temporal_metrics_port = next(ports)
     if time_skipping:
         temporal = time_skipping_spec(grpc_port)
     else:
@@ -152,10 +171,10 @@ async def start_stack(
         "VAR_DIR": str(log_dir / "var"),
         "BACKUP_DIR": str(log_dir / "backups"),
         "LOG_DIR": str(log_dir / "logs"),
-        "WORKER_METRICS_PORT": str(free_port()),
-        "WORKER_SDK_METRICS_PORT": str(free_port()),
-        "BRIDGE_METRICS_PORT": str(free_port()),
-        "OPS_WORKER_METRICS_PORT": str(free_port()),
+        "WORKER_METRICS_PORT": str(next(ports)),
+        "WORKER_SDK_METRICS_PORT": str(next(ports)),
+        "BRIDGE_METRICS_PORT": str(next(ports)),
+        "OPS_WORKER_METRICS_PORT": str(next(ports)),
         "TEMPORAL_METRICS_PORT": str(temporal_metrics_port),
         # Tests create tickets fast from 127.0.0.1; tests/security starts an API of its
         # own with low limits to test them.
@@ -181,18 +200,23 @@ async def start_stack(
     for spec in app_process_specs(env, api_port, sys.executable):
         stack.specs[spec.name] = spec
         await supervisor.start(spec)
-    for spec in _replica_specs(stack, copies):
+    extra = _replica_specs(stack, copies, ports)
+    for spec in extra:
         stack.specs[spec.name] = spec
-        await supervisor.start(spec)
+    # The first copies did the one-time setup (bootstrap user, schedules): the others
+    # may start together.
+    await asyncio.gather(*(supervisor.start(spec) for spec in extra))
     return stack
 
 
-def _replica_specs(stack: Stack, copies: Mapping[str, int]) -> list[ProcessSpec]:
+def _replica_specs(
+    stack: Stack, copies: Mapping[str, int], ports: Iterator[int]
+) -> list[ProcessSpec]:
     """The second and later copies: own names, own API port and metrics ports."""
     specs: list[ProcessSpec] = []
     for index in range(1, max(copies.values())):
-        api_port = free_port()
-        env = {**stack.env, **{name: str(free_port()) for name in REPLICA_PORTS}}
+        api_port = next(ports)
+        env = {**stack.env, **{name: str(next(ports)) for name in REPLICA_PORTS}}
         for spec in app_process_specs(env, api_port, sys.executable):
             if index >= copies.get(spec.name, 1):
                 continue
