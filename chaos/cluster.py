@@ -19,6 +19,9 @@ from devstack.ephemeral import Stack, start_stack, stop_stack
 from devstack.tcp_proxy import TcpProxy
 
 COPIES = {"api": 2, "worker": 2, "bridge": 2}
+#: Seven processes share PostgreSQL with whatever else runs on the machine (its default
+#: max_connections is 100): small pools, or the run measures "too many connections".
+POOLS = {"DB_POOL_SIZE": "3", "DB_MAX_OVERFLOW": "3"}
 
 
 @dataclass
@@ -64,6 +67,7 @@ async def start_cluster(log_dir: Path) -> Cluster:
         postgres_port=postgres.port,
         rabbitmq_port=rabbitmq.port,
         tag=f"chaos{os.getpid()}",
+        extra_env=POOLS,
     )
     return Cluster(stack, postgres, rabbitmq)
 

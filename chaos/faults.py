@@ -18,6 +18,7 @@ import httpx
 from chaos.cluster import Cluster
 from chaos.load import Load
 
+#: Longest wait for recovery after a fault (the bounded form waits less).
 RECOVERY_TIMEOUT = 120.0
 
 Step = Callable[[Cluster], Awaitable[None]]
@@ -42,10 +43,11 @@ class Window:
     recovered: float | None = None
     down: frozenset[str] = frozenset()
     probes: list[str] = field(default_factory=list)
+    patience: float = RECOVERY_TIMEOUT
 
     @property
     def end(self) -> float:
-        return self.recovered if self.recovered is not None else self.lifted + RECOVERY_TIMEOUT
+        return self.recovered if self.recovered is not None else self.lifted + self.patience
 
     @property
     def recovery_seconds(self) -> float | None:
@@ -158,7 +160,7 @@ async def delivered(sandbox: httpx.AsyncClient, chat: int) -> bool:
 
 async def recover(load: Load, sandbox: httpx.AsyncClient, window: Window) -> None:
     """Probe with fresh customers until one is acknowledged and messaged, or time out."""
-    deadline = time.monotonic() + RECOVERY_TIMEOUT
+    deadline = time.monotonic() + window.patience
     while time.monotonic() < deadline:
         probe = await load.create(probe=True)
         if probe.reference is None:
@@ -172,9 +174,14 @@ async def recover(load: Load, sandbox: httpx.AsyncClient, window: Window) -> Non
 
 
 async def run_fault(
-    cluster: Cluster, load: Load, sandbox: httpx.AsyncClient, fault: Fault, hold: float
+    cluster: Cluster,
+    load: Load,
+    sandbox: httpx.AsyncClient,
+    fault: Fault,
+    hold: float,
+    patience: float = RECOVERY_TIMEOUT,
 ) -> Window:
-    window = Window(fault.name, time.time(), down=fault.down)
+    window = Window(fault.name, time.time(), down=fault.down, patience=patience)
     await fault.inject(cluster)
     await asyncio.sleep(hold)  # how long the fault lasts *is* the experiment
     await fault.lift(cluster)

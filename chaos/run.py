@@ -20,7 +20,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from chaos.client import Balanced, Recorder
 from chaos.cluster import Cluster, start_cluster, stop_cluster
-from chaos.faults import Window, run_fault, schedule
+from chaos.faults import RECOVERY_TIMEOUT, Window, run_fault, schedule
 from chaos.health import HealthLog, sample
 from chaos.invariants import Verdict, check, unsettled
 from chaos.load import Life, pause, prepare
@@ -37,6 +37,7 @@ class Options:
     warmup: float = 5.0
     gap: float = 2.0  # calm seconds between faults
     drain: float = 300.0  # longest wait for every ticket and message to settle
+    recovery: float = RECOVERY_TIMEOUT  # longest wait for recovery after each fault
 
 
 @dataclass
@@ -91,7 +92,7 @@ async def run(opts: Options) -> Outcome:
         arrivals = asyncio.create_task(load.arrivals(opts.rate, stop_arrivals))
         await pause(stop_arrivals, opts.warmup)
         for fault in schedule(opts.short):
-            window = await run_fault(cluster, load, sandbox, fault, opts.hold)
+            window = await run_fault(cluster, load, sandbox, fault, opts.hold, opts.recovery)
             windows.append(window)
             await _revive(cluster, window, notes)
             await pause(stop_arrivals, opts.gap)

@@ -125,8 +125,12 @@ async def start_stack(
     postgres_port: int = 5432,
     rabbitmq_port: int = 5672,
     tag: str | None = None,
+    extra_env: Mapping[str, str] | None = None,
 ) -> Stack:
-    """Start the stack; by default one copy of each process on the shared services."""
+    """Start the stack; by default one copy of each process on the shared services.
+
+    `extra_env` goes into every process's environment last (e.g. smaller pools).
+    """
     copies = {kind: 1 for kind in REPLICABLE} | dict(replicas or {})
     if any(kind not in REPLICABLE or n < 1 for kind, n in copies.items()):
         raise ValueError(f"replicas: at least one copy of each of {REPLICABLE}, got {copies}")
@@ -185,6 +189,7 @@ async def start_stack(
     }
     if time_skipping:
         env["TEMPORAL_CREATE_MODE"] = "start_then_update"
+    env.update(extra_env or {})
     stack = Stack(
         supervisor=supervisor,
         env=env,

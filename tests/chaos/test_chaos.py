@@ -23,7 +23,15 @@ from chaos.run import Options, Outcome, run
 async def outcome(tmp_path_factory: pytest.TempPathFactory) -> Outcome:
     log_dir = Path(os.environ.get("TICKETERO_CHAOS_LOGS", tmp_path_factory.mktemp("chaos")))
     done = await run(
-        Options(log_dir=log_dir, short=True, hold=2.0, gap=1.0, warmup=2.0, drain=60.0)
+        Options(
+            log_dir=log_dir,
+            short=True,
+            hold=2.0,
+            gap=1.0,
+            warmup=2.0,
+            drain=45.0,
+            recovery=30.0,
+        )
     )
     print("\n" + render(done.rows))  # shown with -s or on failure
     return done
