@@ -33,10 +33,11 @@ class Options:
     short: bool = False
     rate: float = 2.0  # new customers per second
     hold: float = 5.0  # seconds each fault lasts
-    advisors: int = 3
+    advisors: int = 6  # enough to serve `rate` with room to catch up after a fault
     warmup: float = 5.0
     gap: float = 2.0  # calm seconds between faults
-    drain: float = 300.0  # longest wait for every ticket and message to settle
+    drain: float = 600.0  # longest wait for every ticket and message to settle
+    stall: float = 150.0  # ... or for any progress (longer than the 120 s message retry)
     recovery: float = RECOVERY_TIMEOUT  # longest wait for recovery after each fault
 
 
@@ -59,16 +60,26 @@ async def _revive(cluster: Cluster, window: Window, notes: list[str]) -> None:
             await cluster.start(name)
 
 
-async def _drain(cluster: Cluster, branch: str, seconds: float, notes: list[str]) -> None:
+async def _drain(cluster: Cluster, branch: str, opts: Options, notes: list[str]) -> None:
+    """Let the advisors serve the backlog: until nothing is open, or nothing moved for
+    `opts.stall` seconds (stuck: the invariants will say what), or `opts.drain` passed."""
     engine = create_async_engine(cluster.stack.database_url, pool_size=1)
     try:
-        deadline = time.monotonic() + seconds
+        start = time.monotonic()
         left = await unsettled(engine, branch)
-        while left and time.monotonic() < deadline:
+        moved = time.monotonic()
+        while left and time.monotonic() - start < opts.drain:
+            if time.monotonic() - moved > opts.stall:
+                notes.append(f"drain: no progress for {opts.stall:g}s")
+                break
             await asyncio.sleep(1.0)  # polling the read model with a deadline
-            left = await unsettled(engine, branch)
+            now = await unsettled(engine, branch)
+            if now != left:
+                left, moved = now, time.monotonic()
         if left:
-            notes.append(f"drain: {left} tickets/messages still open after {seconds:g}s")
+            notes.append(
+                f"drain: {left} tickets/messages still open after {time.monotonic() - start:.0f}s"
+            )
     finally:
         await engine.dispose()
 
@@ -98,7 +109,7 @@ async def run(opts: Options) -> Outcome:
             await pause(stop_arrivals, opts.gap)
         stop_arrivals.set()
         await arrivals
-        await _drain(cluster, load.branch, opts.drain, notes)
+        await _drain(cluster, load.branch, opts, notes)
         stop_desks.set()
         stop_health.set()
         await asyncio.gather(*tasks)

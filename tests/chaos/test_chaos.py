@@ -29,7 +29,8 @@ async def outcome(tmp_path_factory: pytest.TempPathFactory) -> Outcome:
             hold=2.0,
             gap=1.0,
             warmup=2.0,
-            drain=45.0,
+            drain=90.0,
+            stall=30.0,
             recovery=30.0,
         )
     )
