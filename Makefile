@@ -8,12 +8,12 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 INSTALLED := $(VENV)/.installed
 # Everything mypy checks (ruff checks the whole tree).
-PY_PACKAGES := api workflows activities domain db bridge messaging observability assignment ops cli telegram_sandbox devstack worker.py settings.py
+PY_PACKAGES := api workflows activities domain db bridge messaging observability assignment ops cli telegram_sandbox devstack chaos worker.py settings.py
 PYTEST_ARGS ?=
 PIP := $(PY) -m pip --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help install lock services migrate run test lint bench clean tools
+.PHONY: help install lock services migrate run test lint bench chaos clean tools
 
 help: ## list the targets
 	@echo "Ticketero: make <target>"
@@ -65,6 +65,9 @@ tools: ## install prometheus/promtool, docker-compose, chromium + chromedriver (
 
 bench: install ## run the benchmarks
 	$(PY) -m bench
+
+chaos: install services ## faults under load on a private stack, then the invariants (CHAOS_ARGS=...)
+	$(PY) -m chaos $(CHAOS_ARGS)
 
 clean: ## remove var/ (Temporal dev db, logs) and caches; keeps the venv
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache build *.egg-info

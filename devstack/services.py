@@ -5,8 +5,8 @@ idempotent and cheap when its service is already up, so it can run before every
 `make test` / `make run`. Services are started only when they are installed on
 this machine and their URL points at it; otherwise the error says what to do.
 
-Long because each backing service (PostgreSQL, RabbitMQ and its management plugin) needs
-its own detect, start and wait steps.
+Long because each backing service (PostgreSQL, RabbitMQ and its management and Prometheus
+plugins) needs its own detect, start and wait steps.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
@@ -35,6 +35,9 @@ SUPERUSER = "postgres"
 RABBIT_USER = "guest"
 RABBIT_PASSWORD = "guest"  # noqa: S105 - RabbitMQ's loopback-only default account
 MANAGEMENT_PLUGIN = "rabbitmq_management"
+#: Serves /metrics on :15692, what deploy/prometheus scrapes and the dashboards chart.
+PROMETHEUS_PLUGIN = "rabbitmq_prometheus"
+PROMETHEUS_PORT = 15692
 # Debian puts the RabbitMQ and PostgreSQL tools in sbin, which a non-login PATH may lack.
 EXTRA_BIN_DIRS = ("/usr/sbin", "/usr/local/sbin", "/usr/lib/rabbitmq/bin")
 
@@ -352,46 +355,92 @@ async def _management_answers(management_url: str) -> bool:
     return response.status_code < 500
 
 
+def prometheus_url(management_url: str) -> str:
+    """The rabbitmq_prometheus endpoint on the management API's host."""
+    host, _ = parse_host_port(management_url, 15672)
+    return f"http://{_connect_host(host)}:{PROMETHEUS_PORT}/metrics"
+
+
+async def _prometheus_answers(management_url: str) -> bool:
+    try:
+        async with httpx.AsyncClient(timeout=2.0, trust_env=False) as http:
+            response = await http.get(prometheus_url(management_url))
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200
+
+
 def plugin_enabled(list_output: str, plugin: str = MANAGEMENT_PLUGIN) -> bool:
     """Whether `rabbitmq-plugins list -e` output shows `plugin`."""
     return re.search(rf"(?m)^\s*\[[^\]]*\]\s+{re.escape(plugin)}\s", list_output + "\n") is not None
+
+
+async def _enable_plugin(
+    plugin: str,
+    host: str,
+    answers: Callable[[], Awaitable[bool]],
+    what: str,
+    max_wait: float,
+    echo: Echo,
+) -> None:
+    """Enable `plugin` on the local broker if needed, then wait until `answers()`."""
+    if await answers():
+        echo(f"rabbitmq: {what} is up")
+        return
+    plugins = find_tool("rabbitmq-plugins")
+    if plugins is None or not _is_local(host):
+        raise ServiceError(
+            f"RabbitMQ {what} does not answer; enable it with "
+            f"`rabbitmq-plugins enable {plugin}` on the broker"
+        )
+    deadline = time.monotonic() + max_wait
+    code, text = await _run_tool([plugins, "list", "-e"], max_wait)
+    if code != 0:
+        raise ServiceError(f"`rabbitmq-plugins list -e` failed ({code}): {text.strip()[-800:]}")
+    if not plugin_enabled(text, plugin):
+        echo(f"rabbitmq: enabling {plugin}")
+        code, text = await _run_tool([plugins, "enable", plugin], max_wait)
+        if code != 0:
+            raise ServiceError(
+                f"`rabbitmq-plugins enable {plugin}` failed ({code}): {text.strip()[-800:]}"
+            )
+    interval = 0.2
+    while not await answers():
+        if time.monotonic() >= deadline:
+            raise ServiceError(f"RabbitMQ {what} not up after {max_wait:g}s")
+        await asyncio.sleep(interval)
+        interval = min(interval * 1.5, 1.0)
+    echo(f"rabbitmq: {what} is up")
 
 
 async def ensure_rabbitmq_management(
     management_url: str, *, max_wait: float = 60.0, echo: Echo = _quiet
 ) -> None:
     """The management plugin is enabled and its HTTP API answers."""
-    if await _management_answers(management_url):
-        echo(f"rabbitmq: management {management_url} is up")
-        return
     host, _ = parse_host_port(management_url, 15672)
-    plugins = find_tool("rabbitmq-plugins")
-    if plugins is None or not _is_local(host):
-        raise ServiceError(
-            f"RabbitMQ management API at {management_url} does not answer; enable it with "
-            f"`rabbitmq-plugins enable {MANAGEMENT_PLUGIN}` on the broker"
-        )
-    deadline = time.monotonic() + max_wait
-    code, text = await _run_tool([plugins, "list", "-e"], max_wait)
-    if code != 0:
-        raise ServiceError(f"`rabbitmq-plugins list -e` failed ({code}): {text.strip()[-800:]}")
-    if not plugin_enabled(text):
-        echo(f"rabbitmq: enabling {MANAGEMENT_PLUGIN}")
-        code, text = await _run_tool([plugins, "enable", MANAGEMENT_PLUGIN], max_wait)
-        if code != 0:
-            raise ServiceError(
-                f"`rabbitmq-plugins enable {MANAGEMENT_PLUGIN}` failed ({code}): "
-                f"{text.strip()[-800:]}"
-            )
-    interval = 0.2
-    while not await _management_answers(management_url):
-        if time.monotonic() >= deadline:
-            raise ServiceError(
-                f"RabbitMQ management API at {management_url} not up after {max_wait:g}s"
-            )
-        await asyncio.sleep(interval)
-        interval = min(interval * 1.5, 1.0)
-    echo(f"rabbitmq: management {management_url} is up")
+    await _enable_plugin(
+        MANAGEMENT_PLUGIN,
+        host,
+        lambda: _management_answers(management_url),
+        f"management API at {management_url}",
+        max_wait,
+        echo,
+    )
+
+
+async def ensure_rabbitmq_prometheus(
+    management_url: str, *, max_wait: float = 60.0, echo: Echo = _quiet
+) -> None:
+    """The Prometheus plugin is enabled and serves /metrics on :15692 (dashboards, alerts)."""
+    host, _ = parse_host_port(management_url, 15672)
+    await _enable_plugin(
+        PROMETHEUS_PLUGIN,
+        host,
+        lambda: _prometheus_answers(management_url),
+        f"Prometheus endpoint {prometheus_url(management_url)}",
+        max_wait,
+        echo,
+    )
 
 
 def _vhost_path(vhost: str) -> str:
@@ -455,6 +504,7 @@ async def ensure_all(
     host, port = parse_amqp_url(rabbitmq_url)
     await ensure_rabbitmq(host, port, echo=echo)
     await ensure_rabbitmq_management(management_url, echo=echo)
+    await ensure_rabbitmq_prometheus(management_url, echo=echo)
     vhost = amqp_vhost(rabbitmq_url)
     if vhost != "/":
         try:

@@ -14,7 +14,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 PACKAGES = (
-    "tests", "bench", "devstack", "cli", "api", "bridge", "telegram_sandbox", "ops",
+    "tests", "bench", "chaos", "devstack", "cli", "api", "bridge", "telegram_sandbox", "ops",
     "workflows", "activities", "assignment", "db", "messaging", "observability", "domain",
 )  # fmt: skip
 
