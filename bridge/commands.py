@@ -22,7 +22,12 @@ from bridge.confirmations import Confirmations
 from bridge.retry import retrying
 from bridge.updates import ChatMessage, parse_command
 from db.chat_languages import save_chat_language
-from db.chats import ChatTicket, active_ticket_for_chat, ticket_with_language
+from db.chats import (
+    ChatTicket,
+    active_ticket_for_chat,
+    recent_ticket_for_chat,
+    ticket_with_language,
+)
 from db.statuses import ACTIVE, WAITING
 from domain.contracts import (
     ERR_INVALID_TRANSITION,
@@ -133,10 +138,14 @@ class BotCommands:
 
     async def _status(self, msg: ChatMessage) -> None:
         ticket = await self._read(lambda conn: active_ticket_for_chat(conn, msg.chat_id))
-        if ticket is None:
-            await self._say(msg.chat_id, "bot_no_ticket", msg.language)
-        else:
+        if ticket is not None:
             await self._say_status(msg.chat_id, ticket)
+            return
+        ended = await self._read(lambda conn: recent_ticket_for_chat(conn, msg.chat_id))
+        if ended is None:
+            await self._say(msg.chat_id, "bot_no_ticket", msg.language)
+        else:  # ended today: say how (no-show, cancelled, served...), not "no ticket"
+            await self._inactive(msg, ended)
 
     async def _cancel(self, msg: ChatMessage) -> None:
         ticket = await self._read(lambda conn: active_ticket_for_chat(conn, msg.chat_id))

@@ -47,6 +47,23 @@ async def active_ticket_for_chat(conn: AsyncConnection, chat_id: int) -> ChatTic
     return ChatTicket(view=found.view, language=saved)  # the chat's own language wins
 
 
+_LATEST_FOR_CHAT = text(
+    "SELECT reference FROM ticket WHERE telegram_chat_id = :c"
+    " AND created_at > now() - interval '18 hours' ORDER BY created_at DESC LIMIT 1"
+)
+
+
+async def recent_ticket_for_chat(conn: AsyncConnection, chat_id: int) -> ChatTicket | None:
+    """The chat's latest ticket of the day (18 h covers any branch day), whatever its
+    status: `/estado` after a ticket ended says how it ended instead of "no ticket"."""
+    reference: uuid.UUID | None = (
+        await conn.execute(_LATEST_FOR_CHAT, {"c": chat_id})
+    ).scalar_one_or_none()
+    if reference is None:
+        return None
+    return await ticket_with_language(conn, reference)
+
+
 async def ticket_with_language(conn: AsyncConnection, reference: uuid.UUID) -> ChatTicket | None:
     view = await get_ticket(conn, reference)
     if view is None:

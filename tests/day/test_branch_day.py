@@ -489,11 +489,6 @@ async def test_operator_cli_points(stack: Stack) -> None:
     assert report.outcome in ("ok", "alert")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not fixed: after the final no-show the bot's /estado still answers only"
-    " 'No tiene un turno activo' (bridge/commands.py _status reads active tickets only)",
-)
 async def test_estado_after_the_final_no_show_says_the_ticket_ended(phone: Phone) -> None:
     chat = FINAL_NO_SHOW["chat"]
     await phone.send(chat, "/estado")

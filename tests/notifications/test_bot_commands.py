@@ -45,8 +45,9 @@ async def test_deep_link_status_cancel_and_help(api: httpx.AsyncClient, phone: P
     cancel_message = (await phone.wait_messages(chat, 4))[-1]["text"]
     assert number in cancel_message and "anulado" in cancel_message
 
-    await phone.send(chat, "/estado@TicketeroSandboxBot")
-    assert "No tiene un turno activo" in (await phone.wait_messages(chat, 5))[-1]["text"]
+    await phone.send(chat, "/estado@TicketeroSandboxBot")  # says how today's ticket ended
+    ended = (await phone.wait_messages(chat, 5))[-1]["text"]
+    assert number in ended and "ya no está activo" in ended and "anulado" in ended, ended
 
     await phone.start(chat, start_payload(ticket))  # the link of a cancelled ticket
     assert "ya no está activo" in (await phone.wait_messages(chat, 6))[-1]["text"]
@@ -68,6 +69,8 @@ async def test_tampered_or_missing_payload_gets_help(api: httpx.AsyncClient, pho
     assert "/estado" in (await phone.wait_messages(chat, 2))[-1]["text"]
     await phone.send(chat, "/confirmar")
     assert "nada que confirmar" in (await phone.wait_messages(chat, 3))[-1]["text"]
+    await phone.send(chat, "/estado")  # this chat never followed a ticket
+    assert "No tiene un turno activo" in (await phone.wait_messages(chat, 4))[-1]["text"]
 
 
 # A second chat opening the link is refused: tests/security/test_public_links.py.
