@@ -79,5 +79,5 @@ class Resources:
     settings: Settings
     engine: AsyncEngine
     temporal: TemporalHolder
-    #: Fresh connections for the health probes (db.engine.make_engine(probe=True)).
+    #: The health probes' own connections (db.engine.make_engine(probe=True)).
     probe_engine: AsyncEngine | None = None

@@ -17,7 +17,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
 
 from settings import Settings
 
@@ -52,8 +51,8 @@ def make_engine(
     timeouts: DbTimeouts | None = None,
     probe: bool = False,
 ) -> AsyncEngine:
-    """Build the process-wide engine (or, with `probe`, one opening a fresh connection per
-    use, for health probes: a busy pool is not a database that is down).
+    """Build the process-wide engine (or, with `probe`, a two-connection one of its own for
+    health probes: a busy request pool is not a database that is down).
 
     No pre-ping (it costs a round trip per checkout): a connection broken by a
     database restart fails once, is discarded with the rest of the pool (a
@@ -80,19 +79,14 @@ def make_engine(
         except _UNREACHABLE as err:
             raise DatabaseUnreachable(err) from None
 
-    if probe:
-        engine = create_async_engine(
-            settings.database_url, poolclass=NullPool, async_creator=connect
-        )
-    else:
-        engine = create_async_engine(
-            settings.database_url,
-            pool_size=pool_size or settings.db_pool_size,
-            max_overflow=settings.db_max_overflow,
-            pool_recycle=1800,
-            pool_timeout=timeouts.checkout,
-            async_creator=connect,
-        )
+    engine = create_async_engine(
+        settings.database_url,
+        pool_size=1 if probe else pool_size or settings.db_pool_size,
+        max_overflow=1 if probe else settings.db_max_overflow,
+        pool_recycle=1800,
+        pool_timeout=timeouts.checkout,
+        async_creator=connect,
+    )
     event.listen(engine.sync_engine, "handle_error", _unreachable_on_timeout)
     return engine
 
