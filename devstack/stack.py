@@ -17,9 +17,12 @@ import shutil
 import signal
 import sys
 from collections.abc import Awaitable
+from importlib import metadata
 from pathlib import Path
 from typing import TypeVar
 
+from devstack.control import ControlServer, socket_path
+from devstack.keeper import CrashLoop, Keeper, RestartPolicy
 from devstack.services import (
     LOCAL_HOSTS,
     ServiceError,
@@ -206,8 +209,19 @@ def stack_specs(settings: Settings, python: str = sys.executable) -> list[Proces
         _, ui_port = parse_host_port(settings.temporal_ui_url, 8233)
         db_file = var_dir(settings) / "temporal" / "dev.db"
         specs.append(temporal_spec(grpc_port, ui_port, str(db_file), headless=False))
-    specs += app_process_specs({}, settings.api_port, python)
+    version = installed_version()
+    for spec in app_process_specs({}, settings.api_port, python):
+        spec.version = version
+        specs.append(spec)
     return specs
+
+
+def installed_version() -> str:
+    """The version of the ticketero distribution our interpreter runs."""
+    try:
+        return metadata.version("ticketero")
+    except metadata.PackageNotFoundError:
+        return "0.0.0+unknown"
 
 
 def stack_urls(settings: Settings) -> list[tuple[str, str]]:
@@ -322,8 +336,33 @@ async def _race(work: Awaitable[T], stop: asyncio.Event, supervisor: Supervisor)
     raise _Stopped
 
 
-async def run_stack(settings: Settings | None = None, python: str = sys.executable) -> int:
-    """Run the whole stack in the foreground until Ctrl-C/SIGTERM or a child dies."""
+async def _keep(keeper: Keeper, stop: asyncio.Event) -> None:
+    """Restart what dies until a stop is requested; a crash loop raises `CrashLoop`."""
+    keeping = asyncio.ensure_future(keeper.run())
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({keeping, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+        if not keeping.done():
+            keeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeping
+    if keeping.done() and not keeping.cancelled():
+        keeping.result()  # raises CrashLoop
+
+
+async def run_stack(
+    settings: Settings | None = None,
+    python: str = sys.executable,
+    policy: RestartPolicy | None = None,
+) -> int:
+    """Run the whole stack in the foreground until Ctrl-C/SIGTERM or a crash loop.
+
+    Once everything is up, a process that exits on its own is restarted with
+    backoff (`devstack.keeper`) while the others keep serving, and the control
+    socket (`devstack.control`) takes status/restart/switch orders.
+    """
     settings = settings or get_settings()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -340,6 +379,8 @@ async def run_stack(settings: Settings | None = None, python: str = sys.executab
 
     logs = var_dir(settings) / "log"
     supervisor = Supervisor(log_dir=logs)
+    keeper = Keeper(supervisor, policy, say=_say)
+    control = ControlServer(supervisor, keeper, socket_path(var_dir(settings)))
     try:
         busy = await _busy_ports(settings)
         if busy:
@@ -369,11 +410,16 @@ async def run_stack(settings: Settings | None = None, python: str = sys.executab
         width = max(len(label) for label, _ in stack_urls(settings))
         lines = [f"  {label:<{width}}  {url}" for label, url in stack_urls(settings)]
         lines.append(f"  {'Logs':<{width}}  {logs}/<process>.log")
+        lines.append(f"  {'Control':<{width}}  {control.path} (owner only)")
+        await control.start()
         print("\nTicketero is running (Ctrl-C stops it):\n" + "\n".join(lines) + "\n", flush=True)
-        await _race(stop.wait(), stop, supervisor)
+        await _keep(keeper, stop)
         return 0
     except _Stopped:
         return 0
+    except CrashLoop as loop_error:
+        _say(f"crash loop: {loop_error} (see {logs}/{loop_error.name}.log); stopping the stack")
+        return 1
     except _ChildDied as died:
         _say(
             f"{died.name} exited unexpectedly with code {died.code} (see {logs}/{died.name}.log); "
@@ -384,6 +430,8 @@ async def run_stack(settings: Settings | None = None, python: str = sys.executab
         _say(f"error: {exc}")
         return 1
     finally:
+        await control.close()
+        await keeper.close()
         await supervisor.stop_all()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

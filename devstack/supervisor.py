@@ -7,8 +7,11 @@ line (prefixed ``[name] ``) to our stdout and/or a log file, and `start` only
 returns once the child is ready (an HTTP URL answers, a TCP port accepts
 connections) or raises with the child's last output lines.
 
-Long because process groups, readiness probes, log streaming and restarts interlock; issue 16
-weighs replacing it with a maintained process manager.
+Restart policies live in `devstack.keeper`, orders from outside (status,
+restart, switch) in `devstack.control`; README "Running it" says why this stays
+hand-written rather than a maintained process manager.
+
+Long because process groups, readiness probes, log streaming and restarts interlock.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ class ProcessSpec:
     ready_port: int | None = None  # or: TCP port (on 127.0.0.1) accepting connections
     ready_timeout: float = 60.0
     stop_timeout: float = 10.0
+    version: str | None = None  # what the control interface reports (a deploy sets it)
 
 
 class SupervisorError(RuntimeError):
@@ -102,6 +106,7 @@ class _Child:
     exited: asyncio.Event = field(default_factory=asyncio.Event)
     ready: bool = False  # start() returned: from now on an exit is news
     intentional: bool = False  # stop()/kill(): the exit is not "unexpected"
+    started: float = field(default_factory=time.monotonic)
 
     @property
     def pgid(self) -> int:
@@ -222,6 +227,19 @@ class Supervisor:
 
     def pid(self, name: str) -> int:
         return self._child(name).proc.pid
+
+    def spec(self, name: str) -> ProcessSpec:
+        """The spec the current (or last) incarnation of `name` was started from."""
+        return self._child(name).spec
+
+    def uptime(self, name: str) -> float | None:
+        """Seconds since `name` was started, None when it is not running."""
+        child = self._child(name)
+        return time.monotonic() - child.started if child.running else None
+
+    def log_path(self, name: str) -> Path | None:
+        """The file `name`'s output goes to, when the supervisor keeps logs."""
+        return None if self.log_dir is None else self.log_dir / f"{name}.log"
 
     def returncode(self, name: str) -> int | None:
         return self._child(name).proc.returncode
