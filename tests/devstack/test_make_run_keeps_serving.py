@@ -26,6 +26,7 @@ from devstack import services
 from devstack.control import request as control_request
 from devstack.control import socket_path
 from devstack.ephemeral import MANAGEMENT, PG, REPO, free_port
+from devstack.supervisor import port_open
 from tests.support.wait import eventually
 
 BRANCH = "Sucursal Centro"  # devstack.seed's demo branch
@@ -238,3 +239,28 @@ async def test_worker_killed_under_load_is_restarted_and_the_api_keeps_serving(m
 
 async def _value(result: bool) -> bool:
     return result
+
+
+async def test_a_worker_that_keeps_crashing_stops_the_stack_with_a_clear_line(make_run):
+    stack = make_run
+    for crash in range(1, 6):
+        worker = (await _status(stack))["worker"]
+        os.kill(worker["pid"], signal.SIGKILL)
+        if crash == 5:
+            break
+
+        async def restarted(old: int = worker["pid"], count: int = crash) -> bool:
+            row = (await _status(stack))["worker"]
+            return row["running"] and row["pid"] != old and row["restarts"] == count
+
+        await eventually(restarted, timeout=60, interval=0.1, what=f"restart {crash}")
+    code = await asyncio.wait_for(stack.proc.wait(), 90)
+    assert code == 1
+    await eventually(
+        lambda: _value(stack.said("devstack: stopped")), timeout=10, what="the last line"
+    )
+    assert stack.said(
+        "devstack: crash loop: worker crashed 5 times within 60s (last exit code -9)"
+    ), stack.lines[-20:]
+    assert stack.said("stopping the stack")
+    assert not await port_open("127.0.0.1", int(stack.api.rsplit(":", 1)[1]))
