@@ -8,11 +8,16 @@ request per connection, one JSON line back:
     {"command": "status"}
     {"command": "restart", "name": "worker"}
     {"command": "switch", "name": "api", "python": ".../venv/bin/python",
-     "cwd": ".../var/releases/1.4.0", "version": "1.4.0"}
+     "cwd": ".../var/releases/1.4.0", "version": "1.4.0", "env": {...}, "overlap": true}
+    {"command": "switch", "name": "api", "original": true, "overlap": true}
 
 `switch` replaces the interpreter (so the virtual environment) a process runs
-with, and the version it reports, then restarts it; when the new one does not
-become ready the previous spec is started again and the answer says so.
+with, its directory, extra environment and the version it reports; `original`
+goes back to the spec the stack started with. With `overlap` the new process
+starts beside the old one, which stops once the new one is ready (the API on
+its shared socket, the worker on its task queue); without it the old one stops
+first (the bridge: one Telegram poller). When the new one does not become
+ready the previous one is (still, or again) running and the answer says so.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ class ControlServer:
         self.path = path
         self._server: asyncio.AbstractServer | None = None
         self._lock = asyncio.Lock()  # one order at a time
+        self._original: dict[str, ProcessSpec] = {}  # as the stack started them
 
     async def start(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -104,10 +110,17 @@ class ControlServer:
         name = request.get("name")
         if not isinstance(name, str) or name not in self.supervisor.names():
             raise ControlError(f"name: no process named {name!r}")
+        self._original.setdefault(name, self.supervisor.spec(name))
+        overlap = request.get("overlap", False)
+        if not isinstance(overlap, bool):
+            raise ControlError("overlap: must be true or false")
         if command == "restart":
-            return await self._replace(name, self.supervisor.spec(name))
+            return await self._replace(name, self.supervisor.spec(name), overlap)
         if command == "switch":
-            return await self._replace(name, _switched(self.supervisor.spec(name), request))
+            if request.get("original") is True:
+                return await self._replace(name, self._original[name], overlap)
+            spec = _switched(self._original[name], self.supervisor.spec(name), request)
+            return await self._replace(name, spec, overlap)
         raise ControlError(f"command: unknown command {command!r} (status, restart, switch)")
 
     def status(self) -> list[dict[str, Any]]:
@@ -124,22 +137,28 @@ class ControlServer:
                     "uptime_seconds": None if uptime is None else round(uptime, 3),
                     "restarts": self.keeper.restarts.get(name, 0) if self.keeper else 0,
                     "python": sup.spec(name).argv[0],
+                    "cwd": sup.spec(name).cwd,
+                    "original_version": self._original.get(name, sup.spec(name)).version,
                 }
             )
         return rows
 
-    async def _replace(self, name: str, spec: ProcessSpec) -> dict[str, Any]:
-        """Stop `name`, start `spec` in its place; the old spec comes back if it fails."""
+    async def _replace(self, name: str, spec: ProcessSpec, overlap: bool) -> dict[str, Any]:
+        """Put `spec` in the place of `name`; the old one stays or comes back if it fails."""
         sup = self.supervisor
         if self.keeper is not None:
             self.keeper.cancel_pending(name)
         old_spec = sup.spec(name)
         old = {"pid": sup.pid(name) if sup.running(name) else None, "version": old_spec.version}
-        await sup.stop(name)
         try:
-            await sup.start(spec)
+            if overlap:
+                await sup.handover(spec)
+            else:
+                await sup.stop(name)
+                await sup.start(spec)
         except ProcessStartError as err:
-            await sup.start(old_spec)
+            if not sup.running(name):
+                await sup.start(old_spec)
             return {
                 "ok": False,
                 "error": f"{name} did not start: {err.reason}",
@@ -151,18 +170,25 @@ class ControlServer:
         return {"ok": True, "old": old, "new": {"pid": sup.pid(name), "version": spec.version}}
 
 
-def _switched(spec: ProcessSpec, request: dict[str, Any]) -> ProcessSpec:
-    """`spec` run by another interpreter (another venv), from another directory."""
+def _switched(original: ProcessSpec, current: ProcessSpec, request: dict[str, Any]) -> ProcessSpec:
+    """The original spec run by another interpreter (another venv), from another directory."""
     python = request.get("python")
     if not isinstance(python, str) or not Path(python).is_file():
         raise ControlError(f"python: not an interpreter: {python!r}")
-    cwd = request.get("cwd", spec.cwd)
+    cwd = request.get("cwd", current.cwd)
     if cwd is not None and (not isinstance(cwd, str) or not Path(cwd).is_dir()):
         raise ControlError(f"cwd: not a directory: {cwd!r}")
-    version = request.get("version", spec.version)
+    version = request.get("version", current.version)
     if version is not None and not isinstance(version, str):
         raise ControlError("version: must be a string")
-    return dataclasses.replace(spec, argv=[python, *spec.argv[1:]], cwd=cwd, version=version)
+    extra = request.get("env", {})
+    if not isinstance(extra, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in extra.items()
+    ):
+        raise ControlError("env: must map names to strings")
+    env = {**(original.env or {}), **extra}
+    argv = [python, *original.argv[1:]]
+    return dataclasses.replace(original, argv=argv, cwd=cwd, version=version, env=env)
 
 
 async def request(path: Path, payload: dict[str, Any], timeout: float = 180.0) -> dict[str, Any]:  # noqa: ASYNC109 - a switch waits for readiness

@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import shutil
 import signal
+import socket
 import sys
 from collections.abc import Awaitable
 from importlib import metadata
 from pathlib import Path
 from typing import TypeVar
 
+from devstack.api_server import READY_LINE
 from devstack.control import ControlServer, socket_path
 from devstack.keeper import CrashLoop, Keeper, RestartPolicy
 from devstack.services import (
@@ -184,7 +187,8 @@ def app_process_specs(
             ready_timeout=60.0,
         )
     )
-    specs.append(ProcessSpec(name="worker", argv=[python, "worker.py"], env=dict(env), cwd=cwd))
+    # `-m worker`, not `worker.py`: the same argv runs a release installed elsewhere.
+    specs.append(ProcessSpec(name="worker", argv=[python, "-m", "worker"], env=dict(env), cwd=cwd))
     specs.append(
         ProcessSpec(name="ops-worker", argv=[python, "-m", "ops.worker"], env=dict(env), cwd=cwd)
     )
@@ -201,8 +205,31 @@ def temporal_is_local(settings: Settings) -> bool:
     return host in LOCAL_HOSTS or host.startswith("127.")
 
 
-def stack_specs(settings: Settings, python: str = sys.executable) -> list[ProcessSpec]:
-    """Every process `make run` starts, in order."""
+def shared_socket_api(spec: ProcessSpec, fd: int) -> ProcessSpec:
+    """The API spec served from an inherited listening socket (`devstack.api_server`).
+
+    A deploy can then start the new API before stopping the old one.
+    """
+    return dataclasses.replace(
+        spec,
+        argv=[spec.argv[0], "-m", "devstack.api_server", "--fd", str(fd)],
+        ready_url=None,
+        ready_line=READY_LINE,
+        pass_fds=(fd,),
+    )
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The API port, bound once by `make run` and inherited by every API it starts."""
+    sock = socket.create_server((host, port), backlog=2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def stack_specs(
+    settings: Settings, python: str = sys.executable, api_fd: int | None = None
+) -> list[ProcessSpec]:
+    """Every process `make run` starts, in order (the API on `api_fd` when given)."""
     specs: list[ProcessSpec] = []
     if temporal_is_local(settings):
         _, grpc_port = parse_host_port(settings.temporal_address, 7233)
@@ -212,7 +239,7 @@ def stack_specs(settings: Settings, python: str = sys.executable) -> list[Proces
     version = installed_version()
     for spec in app_process_specs({}, settings.api_port, python):
         spec.version = version
-        specs.append(spec)
+        specs.append(shared_socket_api(spec, api_fd) if spec.name == "api" and api_fd else spec)
     return specs
 
 
@@ -381,6 +408,7 @@ async def run_stack(
     supervisor = Supervisor(log_dir=logs)
     keeper = Keeper(supervisor, policy, say=_say)
     control = ControlServer(supervisor, keeper, socket_path(var_dir(settings)))
+    api_socket: socket.socket | None = None
     try:
         busy = await _busy_ports(settings)
         if busy:
@@ -403,7 +431,8 @@ async def run_stack(
         (var_dir(settings) / "temporal").mkdir(parents=True, exist_ok=True)
         if not temporal_is_local(settings):
             _say(f"temporal: using {settings.temporal_address}, not starting a dev server")
-        for spec in stack_specs(settings, python):
+        api_socket = listening_socket(settings.api_host, settings.api_port)
+        for spec in stack_specs(settings, python, api_socket.fileno()):
             _say(f"starting {spec.name}")
             await _race(supervisor.start(spec), stop, supervisor)
             _say(f"{spec.name} ready (pid {supervisor.pid(spec.name)})")
@@ -433,6 +462,8 @@ async def run_stack(
         await control.close()
         await keeper.close()
         await supervisor.stop_all()
+        if api_socket is not None:
+            api_socket.close()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
         _say("stopped")

@@ -119,3 +119,23 @@ async def test_bad_orders_are_refused_naming_the_field(controlled):
     assert verb["ok"] is False and verb["error"].startswith("command: unknown command 'kill'")
     python = await control_request(path, {"command": "switch", "name": "web", "python": "/nope"})
     assert python == {"ok": False, "error": "python: not an interpreter: '/nope'"}
+
+
+async def test_an_overlapping_switch_keeps_the_old_process_until_the_new_one_is_ready(controlled):
+    sup, path = controlled
+    web = sup.pid("web")
+    failed = await control_request(
+        path, {"command": "switch", "name": "web", "python": "/bin/false", "overlap": True}
+    )
+    assert failed["ok"] is False and failed["restored"] is True
+    assert sup.pid("web") == web  # never stopped: the new one failed beside it
+    answer = await control_request(
+        path,
+        {"command": "switch", "name": "web", "python": sys.executable, "version": "2.0.0",
+         "overlap": True},
+    )  # fmt: skip
+    assert answer["ok"], answer
+    assert answer["old"]["pid"] == web and answer["new"]["pid"] == sup.pid("web") != web
+    back = await control_request(path, {"command": "switch", "name": "web", "original": True})
+    assert back["ok"] and back["new"]["version"] == "1.0.0"
+    assert sup.spec("web").argv[0] == sys.executable
