@@ -212,7 +212,15 @@ def shared_socket_api(spec: ProcessSpec, fd: int) -> ProcessSpec:
     """
     return dataclasses.replace(
         spec,
-        argv=[spec.argv[0], "-m", "devstack.api_server", "--fd", str(fd)],
+        argv=[
+            spec.argv[0],
+            "-m",
+            "devstack.api_server",
+            "--fd",
+            str(fd),
+            "uvicorn",
+            "api.main:app",
+        ],
         ready_url=None,
         ready_line=READY_LINE,
         pass_fds=(fd,),

@@ -163,6 +163,11 @@ class DeployActivities:
         figures = {"current": record.current, "previous": record.previous}
         if not result.argv:
             return StepResult(outcome="skipped", detail=result.output, figures=figures)
+        if result.processes:  # the process driver: each process's old and new pid and version
+            return StepResult(
+                detail=result.output,
+                figures={**_command_figures(result), **figures, "processes": result.processes},
+            )
         return StepResult(
             detail=f"{self._settings.deploy_service} now runs "
             f"{self._settings.deploy_image}:{rollout.version}",

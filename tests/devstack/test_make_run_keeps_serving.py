@@ -11,123 +11,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shutil
 import signal
-import sys
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from devstack import services
-from devstack.control import request as control_request
-from devstack.control import socket_path
-from devstack.ephemeral import MANAGEMENT, PG, REPO, free_port
-from devstack.supervisor import port_open
+from tests.devstack.make_run import BRANCH, RunningStack, make_run_stack, status, value
 from tests.support.wait import eventually
-
-BRANCH = "Sucursal Centro"  # devstack.seed's demo branch
-
-
-@dataclass
-class RunningStack:
-    proc: asyncio.subprocess.Process
-    api: str
-    control: Path
-    lines: list[str] = field(default_factory=list)
-
-    def said(self, text: str) -> bool:
-        return any(text in line for line in self.lines)
-
-
-async def _pump(stream: asyncio.StreamReader, lines: list[str]) -> None:
-    while raw := await stream.readline():
-        lines.append(raw.decode(errors="replace").rstrip())
 
 
 @pytest.fixture
 async def make_run(tmp_path: Path) -> AsyncIterator[RunningStack]:
-    tag = f"keep{os.getpid()}"
-    database_url = PG.format(user="ticketero", db=f"ticketero_test_{tag}")
-    vhost = f"ticketero_test_{tag}"
-    api_port = free_port()
-    var = Path(f"/tmp/devstack-{tag}")  # short: a unix socket path has ~100 characters
-    env = {
-        **os.environ,
-        "APP_ENV": "dev",
-        "DATABASE_URL": database_url,
-        "RABBITMQ_URL": f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
-        "RABBITMQ_MANAGEMENT_URL": MANAGEMENT,
-        "TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",
-        "TEMPORAL_UI_URL": f"http://127.0.0.1:{free_port()}",
-        "TEMPORAL_TASK_QUEUE": f"ticketero-{tag}",
-        "API_PORT": str(api_port),
-        "API_HOST": "127.0.0.1",
-        "SANDBOX_PORT": str(free_port()),
-        "SANDBOX_HOST": "127.0.0.1",
-        "TELEGRAM_BOT_TOKEN": "",
-        "VAR_DIR": str(var),
-        "LOG_DIR": str(var / "logs"),
-        "BACKUP_DIR": str(tmp_path / "backups"),
-        "WORKER_METRICS_PORT": str(free_port()),
-        "WORKER_SDK_METRICS_PORT": str(free_port()),
-        "BRIDGE_METRICS_PORT": str(free_port()),
-        "OPS_WORKER_METRICS_PORT": str(free_port()),
-        "TICKET_RATE_LIMIT": "100000/minute",
-        "PYTHONUNBUFFERED": "1",
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "devstack",
-        "run",
-        cwd=str(REPO),
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        start_new_session=True,
-    )
-    assert proc.stdout is not None
-    stack = RunningStack(proc, f"http://127.0.0.1:{api_port}", socket_path(var))
-    pump = asyncio.create_task(_pump(proc.stdout, stack.lines))
-    try:
-        await eventually(
-            _running(stack), timeout=180, interval=0.2, what="make run to say it is running"
-        )
+    async with make_run_stack(tmp_path, "keep") as stack:
         yield stack
-    finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                await asyncio.wait_for(proc.wait(), 60)
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                await proc.wait()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(pump, 5)
-        await services.delete_vhost(MANAGEMENT, vhost)
-        await services.drop_database(database_url, drop_role=False)
-        shutil.rmtree(var, ignore_errors=True)
-
-
-def _running(stack: RunningStack):
-    async def probe() -> bool:
-        if stack.proc.returncode is not None:
-            raise AssertionError("make run ended:\n" + "\n".join(stack.lines[-40:]))
-        return stack.said("Ticketero is running")
-
-    return probe
-
-
-async def _status(stack: RunningStack) -> dict[str, dict]:
-    answer = await control_request(stack.control, {"command": "status"})
-    assert answer["ok"], answer
-    return {row["name"]: row for row in answer["processes"]}
 
 
 @dataclass
@@ -153,7 +53,7 @@ async def _create(http: httpx.AsyncClient, api: str, n: int) -> Outcome:
 
 async def test_worker_killed_under_load_is_restarted_and_the_api_keeps_serving(make_run):
     stack = make_run
-    before = await _status(stack)
+    before = await status(stack)
     assert set(before) >= {"temporal", "api", "worker", "ops-worker", "bridge"}
     assert all(row["running"] for row in before.values())
     old_worker = before["worker"]["pid"]
@@ -182,13 +82,13 @@ async def test_worker_killed_under_load_is_restarted_and_the_api_keeps_serving(m
     loader = asyncio.create_task(load())
     started = time.monotonic()
     await eventually(
-        lambda: _value(acknowledged_since(started) >= 20), timeout=60, what="load flowing"
+        lambda: value(acknowledged_since(started) >= 20), timeout=60, what="load flowing"
     )
     killed_at = time.monotonic()
     os.kill(old_worker, signal.SIGKILL)
 
     async def restarted() -> dict | None:
-        row = (await _status(stack))["worker"]
+        row = (await status(stack))["worker"]
         back = row["running"] and row["pid"] != old_worker and row["restarts"] == 1
         return row if back else None
 
@@ -196,17 +96,17 @@ async def test_worker_killed_under_load_is_restarted_and_the_api_keeps_serving(m
     back_at = time.monotonic()
     # The load goes on against the new worker until 30 more creations are acknowledged.
     await eventually(
-        lambda: _value(acknowledged_since(back_at) >= 30), timeout=60, what="load after restart"
+        lambda: value(acknowledged_since(back_at) >= 30), timeout=60, what="load after restart"
     )
     stop_load.set()
     await asyncio.wait_for(loader, 120)
 
-    after = await _status(stack)
+    after = await status(stack)
     for name in ("api", "temporal", "ops-worker", "bridge", "sandbox"):
         if name in before:
             assert after[name]["pid"] == before[name]["pid"], f"{name} was restarted too"
     await eventually(
-        lambda: _value(
+        lambda: value(
             stack.said("worker exited unexpectedly with code -9")
             and stack.said(f"worker restarted (pid {worker['pid']})")
         ),
@@ -235,32 +135,3 @@ async def test_worker_killed_under_load_is_restarted_and_the_api_keeps_serving(m
                 assert resp.status_code == 200, (o, resp.text)
                 assert resp.json()["status"] == "WAITING"
     assert sum(o.status == 201 for o in outcomes) >= 0.9 * len(outcomes)
-
-
-async def _value(result: bool) -> bool:
-    return result
-
-
-async def test_a_worker_that_keeps_crashing_stops_the_stack_with_a_clear_line(make_run):
-    stack = make_run
-    for crash in range(1, 6):
-        worker = (await _status(stack))["worker"]
-        os.kill(worker["pid"], signal.SIGKILL)
-        if crash == 5:
-            break
-
-        async def restarted(old: int = worker["pid"], count: int = crash) -> bool:
-            row = (await _status(stack))["worker"]
-            return row["running"] and row["pid"] != old and row["restarts"] == count
-
-        await eventually(restarted, timeout=60, interval=0.1, what=f"restart {crash}")
-    code = await asyncio.wait_for(stack.proc.wait(), 90)
-    assert code == 1
-    await eventually(
-        lambda: _value(stack.said("devstack: stopped")), timeout=10, what="the last line"
-    )
-    assert stack.said(
-        "devstack: crash loop: worker crashed 5 times within 60s (last exit code -9)"
-    ), stack.lines[-20:]
-    assert stack.said("stopping the stack")
-    assert not await port_open("127.0.0.1", int(stack.api.rsplit(":", 1)[1]))
