@@ -143,6 +143,8 @@ class DeployActivities:
             raise _platform_failure(err, ERR_IMAGE_NOT_FOUND) from err
         if not result.argv:
             return StepResult(outcome="skipped", detail=result.output)
+        if self._settings.container_engine == "none":  # the process driver installed a release
+            return StepResult(detail=result.output, figures=_command_figures(result))
         return StepResult(
             detail=f"pulled {self._settings.deploy_image}:{version}",
             figures=_command_figures(result),
