@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from devstack.supervisor import port_open
 from tests.devstack.make_run import BRANCH, RunningStack, make_run_stack, status, value
 from tests.support.wait import eventually
 
@@ -135,3 +136,28 @@ async def test_worker_killed_under_load_is_restarted_and_the_api_keeps_serving(m
                 assert resp.status_code == 200, (o, resp.text)
                 assert resp.json()["status"] == "WAITING"
     assert sum(o.status == 201 for o in outcomes) >= 0.9 * len(outcomes)
+
+
+async def test_a_worker_that_keeps_crashing_stops_the_stack_with_a_clear_line(make_run):
+    stack = make_run
+    for crash in range(1, 6):
+        worker = (await status(stack))["worker"]
+        os.kill(worker["pid"], signal.SIGKILL)
+        if crash == 5:
+            break
+
+        async def restarted(old: int = worker["pid"], count: int = crash) -> bool:
+            row = (await status(stack))["worker"]
+            return row["running"] and row["pid"] != old and row["restarts"] == count
+
+        await eventually(restarted, timeout=60, interval=0.1, what=f"restart {crash}")
+    code = await asyncio.wait_for(stack.proc.wait(), 90)
+    assert code == 1
+    await eventually(
+        lambda: value(stack.said("devstack: stopped")), timeout=10, what="the last line"
+    )
+    assert stack.said(
+        "devstack: crash loop: worker crashed 5 times within 60s (last exit code -9)"
+    ), stack.lines[-20:]
+    assert stack.said("stopping the stack")
+    assert not await port_open("127.0.0.1", int(stack.api.rsplit(":", 1)[1]))
