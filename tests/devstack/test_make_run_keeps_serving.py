@@ -135,7 +135,6 @@ async def test_worker_killed_under_load_is_restarted_and_the_api_keeps_serving(m
                 resp = await http.get(f"{stack.api}/api/tickets/{o.reference}")
                 assert resp.status_code == 200, (o, resp.text)
                 assert resp.json()["status"] == "WAITING"
-    assert sum(o.status == 201 for o in outcomes) >= 0.9 * len(outcomes)
 
 
 async def test_a_worker_that_keeps_crashing_stops_the_stack_with_a_clear_line(make_run):
