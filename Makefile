@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 PIP := $(PY) -m pip --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help install lock services migrate run test lint bench chaos clean tools
+.PHONY: help install lock services migrate run release test lint bench chaos clean tools
 
 help: ## list the targets
 	@echo "Ticketero: make <target>"
@@ -38,6 +38,9 @@ migrate: services ## apply the database migrations (alembic upgrade head)
 
 run: install ## run the whole stack in the foreground (Ctrl-C stops it)
 	exec $(PY) -m devstack run
+
+release: install ## build a release wheel + sha256 into var/releases/ (VERSION=1.4.0, default from git)
+	$(BIN)/ticketero release $(if $(VERSION),--version $(VERSION))
 
 test: install services tools lint ## lint, then the whole test suite (PYTEST_ARGS=... to narrow)
 	$(PY) scripts/run_pytest.py $(PYTEST_ARGS)

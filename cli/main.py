@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from temporalio.service import RPCError
 
-from cli import branches, checks, contacts, runs, schedules, start
+from cli import branches, checks, contacts, releases, runs, schedules, start
 from cli.common import CliError
 from cli.output import warn
 from settings import Settings, get_settings
@@ -38,6 +38,8 @@ _HANDLERS: dict[str, Handler] = {
     "wait-for-services": checks.wait_for_services,
     "contacts": contacts.contacts,
     "branches": branches.run,
+    "release": releases.build,
+    "releases": releases.listing,
 }
 
 
@@ -55,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     checks.register(sub)
     contacts.register(sub)
     branches.register(sub)
+    releases.register(sub)
     return parser
 
 

@@ -50,7 +50,7 @@ def print_report(report: OpsReport) -> None:
             took = f" ({(step.finished_at - step.started_at).total_seconds():.1f}s)"
         echo(f"  - {step.name}: {step.outcome}{took}")
         if step.detail:
-            echo(f"      {step.detail}")
+            echo("      " + step.detail.replace("\n", "\n      "))
         figures = _figures(step.figures)
         if figures:
             echo(f"      {figures}")

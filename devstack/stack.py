@@ -13,13 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import shutil
 import signal
+import socket
 import sys
 from collections.abc import Awaitable
+from importlib import metadata
 from pathlib import Path
 from typing import TypeVar
 
+from devstack.api_server import READY_LINE
+from devstack.control import ControlServer, socket_path
+from devstack.keeper import CrashLoop, Keeper, RestartPolicy
 from devstack.services import (
     LOCAL_HOSTS,
     ServiceError,
@@ -181,7 +187,8 @@ def app_process_specs(
             ready_timeout=60.0,
         )
     )
-    specs.append(ProcessSpec(name="worker", argv=[python, "worker.py"], env=dict(env), cwd=cwd))
+    # `-m worker`, not `worker.py`: the same argv runs a release installed elsewhere.
+    specs.append(ProcessSpec(name="worker", argv=[python, "-m", "worker"], env=dict(env), cwd=cwd))
     specs.append(
         ProcessSpec(name="ops-worker", argv=[python, "-m", "ops.worker"], env=dict(env), cwd=cwd)
     )
@@ -198,16 +205,58 @@ def temporal_is_local(settings: Settings) -> bool:
     return host in LOCAL_HOSTS or host.startswith("127.")
 
 
-def stack_specs(settings: Settings, python: str = sys.executable) -> list[ProcessSpec]:
-    """Every process `make run` starts, in order."""
+def shared_socket_api(spec: ProcessSpec, fd: int) -> ProcessSpec:
+    """The API spec served from an inherited listening socket (`devstack.api_server`).
+
+    A deploy can then start the new API before stopping the old one.
+    """
+    return dataclasses.replace(
+        spec,
+        argv=[
+            spec.argv[0],
+            "-m",
+            "devstack.api_server",
+            "--fd",
+            str(fd),
+            "uvicorn",
+            "api.main:app",
+        ],
+        ready_url=None,
+        ready_line=READY_LINE,
+        pass_fds=(fd,),
+    )
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The API port, bound once by `make run` and inherited by every API it starts."""
+    sock = socket.create_server((host, port), backlog=2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def stack_specs(
+    settings: Settings, python: str = sys.executable, api_fd: int | None = None
+) -> list[ProcessSpec]:
+    """Every process `make run` starts, in order (the API on `api_fd` when given)."""
     specs: list[ProcessSpec] = []
     if temporal_is_local(settings):
         _, grpc_port = parse_host_port(settings.temporal_address, 7233)
         _, ui_port = parse_host_port(settings.temporal_ui_url, 8233)
         db_file = var_dir(settings) / "temporal" / "dev.db"
         specs.append(temporal_spec(grpc_port, ui_port, str(db_file), headless=False))
-    specs += app_process_specs({}, settings.api_port, python)
+    version = installed_version()
+    for spec in app_process_specs({}, settings.api_port, python):
+        spec.version = version
+        specs.append(shared_socket_api(spec, api_fd) if spec.name == "api" and api_fd else spec)
     return specs
+
+
+def installed_version() -> str:
+    """The version of the ticketero distribution our interpreter runs."""
+    try:
+        return metadata.version("ticketero")
+    except metadata.PackageNotFoundError:
+        return "0.0.0+unknown"
 
 
 def stack_urls(settings: Settings) -> list[tuple[str, str]]:
@@ -322,8 +371,33 @@ async def _race(work: Awaitable[T], stop: asyncio.Event, supervisor: Supervisor)
     raise _Stopped
 
 
-async def run_stack(settings: Settings | None = None, python: str = sys.executable) -> int:
-    """Run the whole stack in the foreground until Ctrl-C/SIGTERM or a child dies."""
+async def _keep(keeper: Keeper, stop: asyncio.Event) -> None:
+    """Restart what dies until a stop is requested; a crash loop raises `CrashLoop`."""
+    keeping = asyncio.ensure_future(keeper.run())
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({keeping, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+        if not keeping.done():
+            keeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeping
+    if keeping.done() and not keeping.cancelled():
+        keeping.result()  # raises CrashLoop
+
+
+async def run_stack(
+    settings: Settings | None = None,
+    python: str = sys.executable,
+    policy: RestartPolicy | None = None,
+) -> int:
+    """Run the whole stack in the foreground until Ctrl-C/SIGTERM or a crash loop.
+
+    Once everything is up, a process that exits on its own is restarted with
+    backoff (`devstack.keeper`) while the others keep serving, and the control
+    socket (`devstack.control`) takes status/restart/switch orders.
+    """
     settings = settings or get_settings()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -340,6 +414,9 @@ async def run_stack(settings: Settings | None = None, python: str = sys.executab
 
     logs = var_dir(settings) / "log"
     supervisor = Supervisor(log_dir=logs)
+    keeper = Keeper(supervisor, policy, say=_say)
+    control = ControlServer(supervisor, keeper, socket_path(var_dir(settings)))
+    api_socket: socket.socket | None = None
     try:
         busy = await _busy_ports(settings)
         if busy:
@@ -362,18 +439,24 @@ async def run_stack(settings: Settings | None = None, python: str = sys.executab
         (var_dir(settings) / "temporal").mkdir(parents=True, exist_ok=True)
         if not temporal_is_local(settings):
             _say(f"temporal: using {settings.temporal_address}, not starting a dev server")
-        for spec in stack_specs(settings, python):
+        api_socket = listening_socket(settings.api_host, settings.api_port)
+        for spec in stack_specs(settings, python, api_socket.fileno()):
             _say(f"starting {spec.name}")
             await _race(supervisor.start(spec), stop, supervisor)
             _say(f"{spec.name} ready (pid {supervisor.pid(spec.name)})")
         width = max(len(label) for label, _ in stack_urls(settings))
         lines = [f"  {label:<{width}}  {url}" for label, url in stack_urls(settings)]
         lines.append(f"  {'Logs':<{width}}  {logs}/<process>.log")
+        lines.append(f"  {'Control':<{width}}  {control.path} (owner only)")
+        await control.start()
         print("\nTicketero is running (Ctrl-C stops it):\n" + "\n".join(lines) + "\n", flush=True)
-        await _race(stop.wait(), stop, supervisor)
+        await _keep(keeper, stop)
         return 0
     except _Stopped:
         return 0
+    except CrashLoop as loop_error:
+        _say(f"crash loop: {loop_error} (see {logs}/{loop_error.name}.log); stopping the stack")
+        return 1
     except _ChildDied as died:
         _say(
             f"{died.name} exited unexpectedly with code {died.code} (see {logs}/{died.name}.log); "
@@ -384,7 +467,11 @@ async def run_stack(settings: Settings | None = None, python: str = sys.executab
         _say(f"error: {exc}")
         return 1
     finally:
+        await control.close()
+        await keeper.close()
         await supervisor.stop_all()
+        if api_socket is not None:
+            api_socket.close()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
         _say("stopped")

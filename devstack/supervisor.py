@@ -7,8 +7,11 @@ line (prefixed ``[name] ``) to our stdout and/or a log file, and `start` only
 returns once the child is ready (an HTTP URL answers, a TCP port accepts
 connections) or raises with the child's last output lines.
 
-Long because process groups, readiness probes, log streaming and restarts interlock; issue 16
-weighs replacing it with a maintained process manager.
+Restart policies live in `devstack.keeper`, orders from outside (status,
+restart, switch) in `devstack.control`; README "Running it" says why this stays
+hand-written rather than a maintained process manager.
+
+Long because process groups, readiness probes, log streaming and restarts interlock.
 """
 
 from __future__ import annotations
@@ -48,6 +51,9 @@ class ProcessSpec:
     ready_port: int | None = None  # or: TCP port (on 127.0.0.1) accepting connections
     ready_timeout: float = 60.0
     stop_timeout: float = 10.0
+    version: str | None = None  # what the control interface reports (a deploy sets it)
+    ready_line: str | None = None  # or: ready once a line of its output contains this
+    pass_fds: tuple[int, ...] = ()  # descriptors it inherits (a shared listening socket)
 
 
 class SupervisorError(RuntimeError):
@@ -102,6 +108,8 @@ class _Child:
     exited: asyncio.Event = field(default_factory=asyncio.Event)
     ready: bool = False  # start() returned: from now on an exit is news
     intentional: bool = False  # stop()/kill(): the exit is not "unexpected"
+    started: float = field(default_factory=time.monotonic)
+    line_seen: asyncio.Event = field(default_factory=asyncio.Event)  # spec.ready_line printed
 
     @property
     def pgid(self) -> int:
@@ -132,52 +140,29 @@ class Supervisor:
             raise SupervisorError(f"{spec.name}: already running (pid {current.proc.pid})")
         if current is not None:
             await self._reap(current)
-        if not spec.argv:
-            raise SupervisorError(f"{spec.name}: empty argv")
-
-        env = dict(os.environ)
-        if spec.env:
-            env.update(spec.env)
-        output = self._outputs.setdefault(spec.name, deque(maxlen=OUTPUT_LINES))
-        log = self._open_log(spec.name)
-        try:
-            proc = await asyncio.create_subprocess_exec(
-                *spec.argv,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT,
-                env=env,
-                cwd=spec.cwd,
-                start_new_session=True,
-                limit=LINE_LIMIT,
-            )
-        except OSError as exc:
-            if log is not None:
-                log.close()
-            raise ProcessStartError(
-                spec.name, f"cannot start {spec.argv[0]!r}: {exc}", [], None
-            ) from exc
-        _LIVE_GROUPS.add(proc.pid)
-        if log is not None:
-            log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} started pid {proc.pid}\n")
-            log.flush()
-        assert proc.stdout is not None
-        pump = asyncio.create_task(self._pump(spec.name, proc.stdout, output, log))
-        child = _Child(spec=spec, proc=proc, output=output, log=log, pump=pump)
-        child.watcher = asyncio.create_task(self._watch(child))
+        child = await self._spawn(spec)
         self._children[spec.name] = child
         if spec.name in self._order:
             self._order.remove(spec.name)
         self._order.append(spec.name)
+        await self._ready_or_terminate(child)
 
-        try:
-            await self._wait_ready(child)
-        except BaseException:
-            # Not ready, cancelled (Ctrl-C during startup), ...: do not leave it behind.
-            child.intentional = True
-            await asyncio.shield(self._terminate(child, spec.stop_timeout))
-            raise
-        child.ready = True
+    async def handover(self, spec: ProcessSpec) -> None:
+        """Start `spec` beside the running process of its name, then stop the old one.
+
+        For processes that may overlap (an API on a shared socket, a worker on a
+        task queue): the old one serves until the new one is ready. When the new
+        one does not become ready the old one is left running and this raises.
+        """
+        old = self._children.get(spec.name)
+        if old is None or not old.running:
+            await self.start(spec)
+            return
+        new = await self._spawn(spec)
+        await self._ready_or_terminate(new)
+        self._children[spec.name] = new
+        old.intentional = True
+        await self._terminate(old, old.spec.stop_timeout)
 
     async def stop(self, name: str) -> int | None:
         """SIGTERM the child's group, SIGKILL it after `stop_timeout`; return the exit code."""
@@ -223,6 +208,19 @@ class Supervisor:
     def pid(self, name: str) -> int:
         return self._child(name).proc.pid
 
+    def spec(self, name: str) -> ProcessSpec:
+        """The spec the current (or last) incarnation of `name` was started from."""
+        return self._child(name).spec
+
+    def uptime(self, name: str) -> float | None:
+        """Seconds since `name` was started, None when it is not running."""
+        child = self._child(name)
+        return time.monotonic() - child.started if child.running else None
+
+    def log_path(self, name: str) -> Path | None:
+        """The file `name`'s output goes to, when the supervisor keeps logs."""
+        return None if self.log_dir is None else self.log_dir / f"{name}.log"
+
     def returncode(self, name: str) -> int | None:
         return self._child(name).proc.returncode
 
@@ -257,6 +255,55 @@ class Supervisor:
 
     # -- internals ----------------------------------------------------------
 
+    async def _spawn(self, spec: ProcessSpec) -> _Child:
+        if not spec.argv:
+            raise SupervisorError(f"{spec.name}: empty argv")
+        env = dict(os.environ)
+        if spec.env:
+            env.update(spec.env)
+        output = self._outputs.setdefault(spec.name, deque(maxlen=OUTPUT_LINES))
+        log = self._open_log(spec.name)
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *spec.argv,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                env=env,
+                cwd=spec.cwd,
+                start_new_session=True,
+                limit=LINE_LIMIT,
+                pass_fds=spec.pass_fds,
+            )
+        except OSError as exc:
+            if log is not None:
+                log.close()
+            raise ProcessStartError(
+                spec.name, f"cannot start {spec.argv[0]!r}: {exc}", [], None
+            ) from exc
+        _LIVE_GROUPS.add(proc.pid)
+        if log is not None:
+            log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} started pid {proc.pid}\n")
+            log.flush()
+        assert proc.stdout is not None
+        line_seen = asyncio.Event()
+        pump = asyncio.create_task(
+            self._pump(spec.name, proc.stdout, output, log, (spec.ready_line, line_seen))
+        )
+        child = _Child(spec=spec, proc=proc, output=output, log=log, pump=pump, line_seen=line_seen)
+        child.watcher = asyncio.create_task(self._watch(child))
+        return child
+
+    async def _ready_or_terminate(self, child: _Child) -> None:
+        try:
+            await self._wait_ready(child)
+        except BaseException:
+            # Not ready, cancelled (Ctrl-C during startup), ...: do not leave it behind.
+            child.intentional = True
+            await asyncio.shield(self._terminate(child, child.spec.stop_timeout))
+            raise
+        child.ready = True
+
     def _child(self, name: str) -> _Child:
         try:
             return self._children[name]
@@ -275,8 +322,10 @@ class Supervisor:
         stream: asyncio.StreamReader,
         output: deque[str],
         log: IO[str] | None,
+        marker: tuple[str | None, asyncio.Event],
     ) -> None:
         prefix = f"[{name}] "
+        wanted, seen = marker
         echo = self.echo
         while True:
             try:
@@ -287,6 +336,8 @@ class Supervisor:
                 break
             line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
             output.append(line)
+            if wanted is not None and wanted in line:
+                seen.set()
             if echo:
                 try:
                     sys.stdout.write(prefix + line + "\n")
@@ -353,7 +404,7 @@ class Supervisor:
                         list(child.output)[-ERROR_TAIL_LINES:],
                         code,
                     )
-                if await self._is_ready(spec, http):
+                if child.line_seen.is_set() or await self._is_ready(spec, http):
                     if child.running:
                         return
                     continue  # it died meanwhile: report that above
@@ -371,6 +422,8 @@ class Supervisor:
 
     @staticmethod
     async def _is_ready(spec: ProcessSpec, http: httpx.AsyncClient) -> bool:
+        if spec.ready_line is not None:
+            return False  # only the line says so (`line_seen`)
         if spec.ready_url is not None:
             try:
                 response = await http.get(spec.ready_url)
@@ -383,6 +436,8 @@ class Supervisor:
 
 
 def _ready_what(spec: ProcessSpec) -> str:
+    if spec.ready_line is not None:
+        return f"it did not print {spec.ready_line!r}"
     if spec.ready_url is not None:
         return f"GET {spec.ready_url} did not answer <500"
     if spec.ready_port is not None:

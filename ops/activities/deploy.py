@@ -143,6 +143,8 @@ class DeployActivities:
             raise _platform_failure(err, ERR_IMAGE_NOT_FOUND) from err
         if not result.argv:
             return StepResult(outcome="skipped", detail=result.output)
+        if self._settings.container_engine == "none":  # the process driver installed a release
+            return StepResult(detail=result.output, figures=_command_figures(result))
         return StepResult(
             detail=f"pulled {self._settings.deploy_image}:{version}",
             figures=_command_figures(result),
@@ -163,6 +165,11 @@ class DeployActivities:
         figures = {"current": record.current, "previous": record.previous}
         if not result.argv:
             return StepResult(outcome="skipped", detail=result.output, figures=figures)
+        if result.processes:  # the process driver: each process's old and new pid and version
+            return StepResult(
+                detail=result.output,
+                figures={**_command_figures(result), **figures, "processes": result.processes},
+            )
         return StepResult(
             detail=f"{self._settings.deploy_service} now runs "
             f"{self._settings.deploy_image}:{rollout.version}",

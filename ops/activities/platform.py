@@ -2,7 +2,9 @@
 
 `PlatformDriver` is what the deploy activities need from a platform: the
 running and previous versions, pulling an image and rolling the API service
-onto a version. `DockerComposeDriver` runs the runbook's commands for real:
+onto a version. Without a container engine (`make run`) the process driver in
+ops/activities/processes.py installs releases and rolls the supervised
+processes. `DockerComposeDriver` runs the runbook's commands for real:
 
     docker pull <deploy_image>:<version>
     docker compose -f <compose_file> -p <compose_project> up -d --no-deps <deploy_service>
@@ -28,7 +30,7 @@ import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
@@ -50,6 +52,8 @@ class CommandResult(BaseModel):
     exit_code: int = 0
     output: str = ""
     seconds: float = 0.0
+    #: Per process rolled (process driver): old and new pid and version.
+    processes: list[dict[str, Any]] = []
 
 
 class PlatformError(Exception):
@@ -221,10 +225,9 @@ class DockerComposeDriver:
 
 
 class NoContainerDriver:
-    """`container_engine = none` (dev, `make run`): nothing to pull or recreate.
+    """Records versions only: nothing to pull or recreate (kept for tests of the saga).
 
-    Versions are still recorded, so deploy and rollback run their checks and
-    reports the same way without a container platform.
+    `container_engine = none` uses the process driver (ops/activities/processes.py).
     """
 
     def __init__(self, store: VersionStore) -> None:
@@ -249,7 +252,9 @@ def make_driver(settings: Settings, store: VersionStore | None = None) -> Platfo
     versions = store or VersionStore.for_settings(settings)
     if settings.container_engine == "docker":
         return DockerComposeDriver(settings, versions)
-    return NoContainerDriver(versions)
+    from ops.activities.processes import ProcessDriver  # it builds on this module
+
+    return ProcessDriver(settings, versions)
 
 
 def _last_line(output: str) -> str:

@@ -22,7 +22,7 @@ def free_port() -> int:
 
 CHILD = textwrap.dedent(
     '''
-    """Test child; modes: web | listen [ignore-term] | parent | fail (see the branches)."""
+    """Test child; modes: web | listen [ignore-term] | parent | fail | flaky (see the branches)."""
     import http.server, os, signal, socket, subprocess, sys
 
     mode = sys.argv[1]
@@ -70,6 +70,13 @@ CHILD = textwrap.dedent(
         grandchild = subprocess.Popen(["sleep", "300"])
         with open(sys.argv[3], "w") as fh:
             fh.write(str(grandchild.pid))
+        serve_forever(int(sys.argv[2]))
+    elif mode == "flaky":
+        # Serves on its port, unless the marker file exists: then it crashes at once.
+        if os.path.exists(sys.argv[3]):
+            print("crashing on purpose", flush=True)
+            sys.exit(5)
+        print("serving", flush=True)
         serve_forever(int(sys.argv[2]))
     elif mode == "fail":
         print("boom: missing configuration", flush=True)

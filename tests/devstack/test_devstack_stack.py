@@ -110,7 +110,7 @@ def test_app_process_specs_follow_settings():
         "--no-proxy-headers",
     ]  # fmt: skip
     assert api.ready_url == "http://127.0.0.1:18080/actuator/health/liveness"
-    assert worker.argv == [sys.executable, "worker.py"]
+    assert worker.argv == [sys.executable, "-m", "worker"]
     assert ops_worker.argv == [sys.executable, "-m", "ops.worker"]
     assert bridge.argv == [sys.executable, "-m", "bridge"]
     for spec in specs:
