@@ -81,7 +81,7 @@ async def main() -> None:
         settings.log_format,
         settings.log_dir if settings.log_to_file else None,
     )
-    serve_metrics(settings.worker_metrics_port)
+    serve_metrics(settings.worker_metrics_port, "worker")
     client = await connect_temporal(settings, metrics_runtime(settings.worker_sdk_metrics_port))
     added = await ensure_search_attributes(client, settings.temporal_namespace)
     if added:

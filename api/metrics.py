@@ -27,6 +27,7 @@ from db.gauges import Snapshot
 from db.metrics import HISTOGRAMS
 from domain.contracts import MESSAGE_KINDS
 from domain.queues import QueueName
+from observability.build_info import publish_build_info
 from observability.logs import request_id_var
 
 HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -232,3 +233,5 @@ def _histogram(
 
 database_collector = DatabaseCollector()
 REGISTRY.register(database_collector)
+
+publish_build_info("api")  # `ticketero_build_info` in /actuator/prometheus

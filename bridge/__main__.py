@@ -27,7 +27,7 @@ async def main() -> None:
         settings.log_format,
         settings.log_dir if settings.log_to_file else None,
     )
-    serve_metrics(settings.bridge_metrics_port)
+    serve_metrics(settings.bridge_metrics_port, "bridge")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -129,7 +129,7 @@ async def main() -> None:
         settings.log_format,
         settings.log_dir if settings.log_to_file else None,
     )
-    serve_metrics(settings.ops_worker_metrics_port)
+    serve_metrics(settings.ops_worker_metrics_port, "ops-worker")
     client = await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 import subprocess
 from functools import lru_cache
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from prometheus_client import REGISTRY, generate_latest
@@ -13,14 +12,12 @@ from prometheus_client import REGISTRY, generate_latest
 from api.metrics import database_collector, db_pool_checked_out, db_pool_size
 from api.resources import Resources
 from db.gauges import Snapshot, snapshot
+from observability import build_info
 
 
 @lru_cache(maxsize=1)
 def _static_info(configured_commit: str) -> dict[str, Any]:
-    try:
-        app_version = version("ticketero")
-    except PackageNotFoundError:
-        app_version = "0.0.0+unknown"
+    app_version = build_info.app_version()
     commit = configured_commit
     if not commit:
         try:

@@ -153,3 +153,18 @@ async def test_logs_are_json_with_request_id_and_no_national_id(
     assert records, "processes log JSON lines"
     assert all({"ts", "level", "service", "msg"} <= set(r) for r in records)
     assert not any(str(body["nationalId"]) in line for line in lines)
+
+
+async def test_every_process_reports_the_version_it_runs(
+    api: httpx.AsyncClient, stack: Stack
+) -> None:
+    """A process deploy moves one process at a time: each one says which release it runs."""
+    version = (await api.get("/actuator/info")).json()["app"]["version"]
+    scrapes = {"api": f"{stack.api_url}/actuator/prometheus"}
+    for process, port in (("worker", "WORKER_METRICS_PORT"), ("bridge", "BRIDGE_METRICS_PORT")):
+        scrapes[process] = f"http://127.0.0.1:{stack.env[port]}/metrics"
+    async with httpx.AsyncClient(timeout=10) as client:
+        for process, url in scrapes.items():
+            text = (await client.get(url)).text
+            line = f'ticketero_build_info{{process="{process}",version="{version}"}} 1.0'
+            assert line in text, (process, [x for x in text.splitlines() if "build" in x])
