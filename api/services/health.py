@@ -107,22 +107,24 @@ class _Gate:
     """The last seen state of one component, and the probe refreshing it, if any."""
 
     seen_at: float = float("-inf")
+    started: float = float("-inf")
     up: bool = True
     probe: asyncio.Task[dict[str, Any]] | None = None
 
-    def saw(self, part: dict[str, Any]) -> None:
-        self.seen_at, self.up = time.monotonic(), part["status"] == "UP"
-
-    def _probed(self, task: asyncio.Task[dict[str, Any]]) -> None:
-        if not task.cancelled():
-            self.saw(task.result())
+    def saw(self, part: dict[str, Any], started: float) -> None:
+        """Record a probe's report, unless a probe started later has reported already."""
+        if started >= self.started:
+            self.started, self.seen_at, self.up = started, time.monotonic(), part["status"] == "UP"
 
     async def is_up(self, name: str, res: Resources) -> bool:
         if time.monotonic() - self.seen_at < GATE_SECONDS:
             return self.up
         if self.probe is None or self.probe.done():
+            started = time.monotonic()
             self.probe = asyncio.ensure_future(_bounded(partial(CHECKS[name], res)))
-            self.probe.add_done_callback(self._probed)
+            self.probe.add_done_callback(
+                lambda task: None if task.cancelled() else self.saw(task.result(), started)
+            )
         await asyncio.shield(self.probe)
         return self.up
 
@@ -141,10 +143,11 @@ async def require(res: Resources, *components: str) -> None:
 
 
 async def health(res: Resources, components: tuple[str, ...]) -> dict[str, Any]:
+    started = time.monotonic()
     results = await asyncio.gather(*(_bounded(partial(CHECKS[name], res)) for name in components))
     parts = dict(zip(components, results, strict=True))
     for name, part in parts.items():
         if name in _gates:  # what the health just saw, creation sees too
-            _gates[name].saw(part)
+            _gates[name].saw(part, started)
     status = "UP" if all(p["status"] == "UP" for p in parts.values()) else "DOWN"
     return {"status": status, "components": parts}
