@@ -9,7 +9,8 @@ ticket creation and transitions (their workflow needs PostgreSQL and Temporal) a
 live streams (RabbitMQ); without this a request would wait out its deadline, or a stream
 open on a silent broker, instead of getting its 503 at once. Each component is probed
 at most once per `GATE_SECONDS` (shared by every request), and whatever the health last
-saw counts too.
+saw counts too. While nothing was seen wrong the request does not wait for the refresh;
+a refused connection closes the gate at once, timeouts only when `SLOW_STRIKES` in a row.
 """
 
 from __future__ import annotations
@@ -102,6 +103,12 @@ async def _bounded(probe: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, 
         return _down(err)
 
 
+#: Probes that time out in a row before requests are turned away. One slow probe may be
+#: our own busy event loop (a burst of creations), not the dependency: refusing every
+#: request on that would turn load into an outage. An error (refused, reset) counts at once.
+SLOW_STRIKES = 2
+
+
 @dataclass
 class _Gate:
     """The last seen state of one component, and the probe refreshing it, if any."""
@@ -109,22 +116,34 @@ class _Gate:
     seen_at: float = float("-inf")
     started: float = float("-inf")
     up: bool = True
+    slow: int = 0
     probe: asyncio.Task[dict[str, Any]] | None = None
 
     def saw(self, part: dict[str, Any], started: float) -> None:
         """Record a probe's report, unless a probe started later has reported already."""
-        if started >= self.started:
-            self.started, self.seen_at, self.up = started, time.monotonic(), part["status"] == "UP"
+        if started < self.started:
+            return
+        self.started, self.seen_at = started, time.monotonic()
+        if part["status"] == "UP":
+            self.up, self.slow = True, 0
+        elif part.get("details", {}).get("error") == TimeoutError.__name__:
+            self.slow += 1
+            self.up = self.slow < SLOW_STRIKES
+        else:
+            self.up, self.slow = False, SLOW_STRIKES
 
     async def is_up(self, name: str, res: Resources) -> bool:
-        if time.monotonic() - self.seen_at < GATE_SECONDS:
+        clean = self.up and self.slow == 0
+        if time.monotonic() - self.seen_at < GATE_SECONDS and (clean or not self.up):
             return self.up
-        if self.probe is None or self.probe.done():
+        if self.probe is None or self.probe.done():  # one probe at a time, shared
             started = time.monotonic()
             self.probe = asyncio.ensure_future(_bounded(partial(CHECKS[name], res)))
             self.probe.add_done_callback(
                 lambda task: None if task.cancelled() else self.saw(task.result(), started)
             )
+        if clean:
+            return True  # nothing seen wrong: refresh in the background, do not make it wait
         await asyncio.shield(self.probe)
         return self.up
 
