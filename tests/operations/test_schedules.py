@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -52,6 +53,9 @@ async def test_schedules_exist_once_with_their_policies(
 ) -> None:
     assert schedules_on_test_queue == ALL
     assert await register_schedules(temporal, ops_settings) == ALL  # again: update, no error
+    # Two ops workers starting at the same moment (replicas): both succeed, none duplicates.
+    both = await asyncio.gather(*(register_schedules(temporal, ops_settings) for _ in range(2)))
+    assert both == [ALL, ALL]
 
     async def each_once() -> list[str] | None:
         listed = await _listed(temporal)
