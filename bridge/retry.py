@@ -27,6 +27,11 @@ _TRANSIENT_RPC = {
 }
 
 
+#: SQLSTATE classes of a database that is away or full (connection exceptions, too many
+#: connections, shutting down), as opposed to an answer about the data.
+_DATABASE_AWAY = ("08", "53", "57P01", "57P02", "57P03")
+
+
 def is_transient(err: BaseException) -> bool:
     if isinstance(err, RPCError):
         return err.status in _TRANSIENT_RPC
@@ -34,7 +39,10 @@ def is_transient(err: BaseException) -> bool:
         return True
     if isinstance(err, OperationalError | InterfaceError):
         return True
-    return isinstance(err, DBAPIError) and err.connection_invalidated
+    if not isinstance(err, DBAPIError):
+        return False
+    sqlstate = str(getattr(err.orig, "sqlstate", None) or "")
+    return err.connection_invalidated or sqlstate.startswith(_DATABASE_AWAY)
 
 
 async def retrying(op: Callable[[], Awaitable[T]], *, give_up_after: float | None = None) -> T:

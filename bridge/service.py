@@ -28,7 +28,7 @@ from bridge.leader import PollingLeader
 from bridge.limiter import SendLimiter
 from bridge.notifications import DeadLetterHandler, NotificationHandler, Reporter
 from bridge.polling import Poller
-from bridge.retry import retrying
+from bridge.retry import is_transient, retrying
 from bridge.updates import ChatMessage, UpdateHandler
 from bridge.webhook import register_webhook, update_consumer, webhook_url
 from db import bot_updates
@@ -47,6 +47,9 @@ from settings import Settings
 log = logging.getLogger("ticketero.bridge")
 PREFETCH = 32
 RECONNECT_SECONDS = 1.0
+#: How long a message whose handling met a database or Temporal outage waits before it is
+#: returned to the queue for another try.
+REQUEUE_PAUSE_SECONDS = 2.0
 # Stop budget (the supervisor kills at 10 s): 1 s cancel + 4.5 s in flight + 2 s + 1 s close.
 INFLIGHT_GRACE = 4.0
 POLLER_GRACE = 3.0
@@ -197,6 +200,15 @@ class Bridge:
             except asyncio.CancelledError:
                 raise
             except Exception as err:
+                if is_transient(err):
+                    # PostgreSQL or Temporal away longer than the handler's own retries:
+                    # the message goes back to the queue (after a pause, not a hot loop)
+                    # instead of being dead-lettered and given up as FAILED.
+                    log.warning("message handling deferred: %s", type(err).__name__)
+                    with contextlib.suppress(Exception):
+                        await asyncio.sleep(REQUEUE_PAUSE_SECONDS)
+                        await message.nack(requeue=True)
+                    return
                 log.error("message handling failed: %s", type(err).__name__)
                 with contextlib.suppress(Exception):
                     await message.reject(requeue=False)
