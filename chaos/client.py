@@ -2,8 +2,9 @@
 
 A request that fails on one API (reset, timed out, a 5xx) is recorded as the client saw
 it and retried on the other. A refused connection (the process is dead, the request never
-reached anyone) is what a balancer routes around: retried on the other API at once and
-counted apart as `refused`, not as an error. Only a 503 with `Retry-After` counts as an
+reached anyone) or one reset with no answer as its process was killed is what a balancer
+routes around: retried on the other API at once and counted apart as `refused`, not as
+an error. Only a 503 with `Retry-After` counts as an
 allowed error (chaos/report.py).
 """
 
@@ -43,7 +44,14 @@ class Sample:
 
     @property
     def refused(self) -> bool:
-        return self.outcome == "ConnectError"
+        """Nobody could answer: the connection was refused, or reset with no response
+        because the process behind it was killed (a request in flight at the SIGKILL, or a
+        pooled connection to it). A balancer routes around both; a hang is not this."""
+        return self.outcome in _CUT
+
+
+#: Transport failures that mean the API process is gone, not that it answered badly.
+_CUT = {"ConnectError", "ReadError", "RemoteProtocolError", "WriteError"}
 
 
 @dataclass
@@ -111,7 +119,7 @@ class Balanced:
             if time.monotonic() >= deadline:
                 return resp
             if resp is None and self.recorder.samples[-1].refused:
-                continue  # nobody got it: straight to the other API
+                continue  # nobody answered it: straight to the other API
             pause = RETRY_PAUSE
             if resp is not None and resp.headers.get("retry-after", "").isdigit():
                 pause = min(float(resp.headers["retry-after"]), 5.0)

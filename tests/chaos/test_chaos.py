@@ -94,11 +94,6 @@ async def test_health_names_the_broken_dependency_then_recovers(outcome: Outcome
     assert not found, evidence(found)
 
 
-@pytest.mark.xfail(
-    reason="issue 14 point 5 (in progress elsewhere): while PostgreSQL is unreachable the "
-    "API answers 500, not 503 with Retry-After",
-    strict=False,
-)
 async def test_the_client_sees_no_error_but_503_with_retry_after(outcome: Outcome) -> None:
     seen = {r.fault: r.error_kinds for r in outcome.rows if r.errors}
     assert not seen, seen
