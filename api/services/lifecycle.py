@@ -26,7 +26,10 @@ from domain.contracts import (
 )
 from domain.states import TicketAction, TicketStatus
 
-TRANSITION_TIMEOUT_SECONDS = 15.0
+#: Past this the caller gets 503 with Retry-After instead of waiting on (a client gives up
+#: at about 10 s): a worker killed mid-step holds an update until its activity is retried.
+#: A retry is safe: the same transition on a ticket that already moved is a plain 409.
+TRANSITION_TIMEOUT_SECONDS = 8.0
 
 
 async def current(res: Resources, reference: uuid.UUID) -> TicketView:

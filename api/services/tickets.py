@@ -46,7 +46,9 @@ from workflows import search
 from workflows.ticket import TicketWorkflow
 
 log = logging.getLogger("ticketero.api.tickets")
-CREATE_TIMEOUT_SECONDS = 15.0
+#: Past this the caller gets 503 with Retry-After; a retry with the same Idempotency-Key
+#: gets the ticket the first attempt made, if it made one.
+CREATE_TIMEOUT_SECONDS = 8.0
 #: The workflow's `create` update. The SDK types an async update registered under a name
 #: as returning its coroutine; at run time the result type comes from the annotation.
 CREATE: UpdateMethodMultiParam[[TicketWorkflow, str], CreateResult] = TicketWorkflow.create  # type: ignore[assignment]

@@ -195,7 +195,7 @@ class CreationLoad:
         started = time.monotonic()
         resp = await self.client.post("/api/tickets", json=body, headers={"Idempotency-Key": key})
         seconds = time.monotonic() - started
-        assert resp.status_code in (201, 503), resp.text
+        assert resp.status_code in (201, 503), (resp.status_code, resp.text)
         if resp.status_code == 503:
             assert not any(secret in resp.text for secret in SECRETS), resp.text
         reference = resp.json()["reference"] if resp.status_code == 201 else None
