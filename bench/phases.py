@@ -16,7 +16,7 @@ from bench.stats import Summary, summarize
 QUEUES = ("CAJA", "PERSONAL_BANKER", "EMPRESAS", "GERENCIA")
 
 
-def _body(branch: str, chat: int | None = None) -> dict[str, object]:
+def ticket_body(branch: str, chat: int | None = None) -> dict[str, object]:
     body: dict[str, object] = {
         "nationalId": str(random.randint(10**9, 10**10 - 1)),
         "branchOffice": branch,
@@ -30,7 +30,7 @@ def _body(branch: str, chat: int | None = None) -> dict[str, object]:
 async def _post(
     client: httpx.AsyncClient, kiosk: Kiosk, chat: int | None = None
 ) -> tuple[float, httpx.Response | None]:
-    body = _body(kiosk.branch, chat)
+    body = ticket_body(kiosk.branch, chat)
     start = time.perf_counter()
     try:
         resp = await client.post("/api/tickets", json=body, headers=kiosk.headers)

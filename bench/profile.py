@@ -83,3 +83,35 @@ def top(path: Path, n: int = 25) -> dict[str, Any]:
         ]
 
     return {"samples": total, "inclusive": ranked(inclusive), "self": ranked(own)}
+
+
+def share(path: Path, needles: list[str]) -> dict[str, float]:
+    """Percent of samples whose stack has a frame containing each needle (inclusive)."""
+    hits: Counter[str] = Counter()
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        total += int(count_text)
+        for needle in needles:
+            if needle in stack:
+                hits[needle] += int(count_text)
+    return {n: round(100 * hits[n] / total, 1) if total else 0.0 for n in needles}
+
+
+def main(argv: list[str]) -> None:
+    """`python -m bench.profile FILE [NEEDLE ...]`: top self functions, or needles' shares."""
+    path = Path(argv[0])
+    if argv[1:]:
+        for needle, percent in share(path, argv[1:]).items():
+            print(f"{percent:5.1f}%  {needle}")
+        return
+    ranked = top(path)
+    print(f"{ranked['samples']} samples; self:")
+    for item in ranked["self"]:
+        print(f"{item['percent']:5.1f}%  {item['function']}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
