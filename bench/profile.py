@@ -3,8 +3,8 @@
 py-spy (a dev dependency) records each process's stacks in the collapsed ("raw") format,
 one file per process, stopped with SIGINT when the creation phases end; `top` then ranks
 functions by the share of samples they appear in (inclusive) and sit on top of (self).
-py-spy needs ptrace rights over the process (same user, and ptrace_scope 0 or 1 with it
-as the parent's descendant is not enough: run as root or with ptrace_scope 0 if refused).
+py-spy needs ptrace rights over the processes (root, CAP_SYS_PTRACE, or
+/proc/sys/kernel/yama/ptrace_scope 0); if refused, its error is put in the JSON instead.
 """
 
 from __future__ import annotations
