@@ -66,8 +66,8 @@ tools: ## install prometheus/promtool, docker-compose, chromium + chromedriver (
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-bench: install ## run the benchmarks
-	$(PY) -m bench
+bench: install ## baseline vs stack: latency, throughput, CPU per ticket, RSS (ARGS="--json out.json")
+	$(PY) -m bench --self-hosted $(ARGS)
 
 chaos: install services ## faults under load on a private stack, then the invariants (CHAOS_ARGS=...)
 	$(PY) -m chaos $(CHAOS_ARGS)

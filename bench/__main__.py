@@ -7,6 +7,12 @@ the moment the sandbox recorded the message. Use `--self-hosted` to start a
 private stack (own database, vhost, Temporal) instead of using `make run`'s.
 Each phase posts as a kiosk of a branch of its own (bench/kiosk.py), like a branch's
 kiosk does, so the per-address rate limit does not throttle the figures.
+
+`make bench` (or `python -m bench --self-hosted`) runs the same creation load first
+against the built-in baseline (bench/baseline.py: the creation transaction straight to
+PostgreSQL, no Temporal) and then against the stack, and prints both with their ratios,
+CPU per created ticket (whole box, and per process of a self-hosted stack) and RSS;
+`--json PATH` writes every figure, `--profile DIR` runs py-spy on the API and worker.
 """
 
 from __future__ import annotations
@@ -14,143 +20,108 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import random
 import sys
-import time
-from datetime import datetime
 from pathlib import Path
+from tempfile import mkdtemp
 
 import httpx
 
-from bench.kiosk import Kiosk, KioskIssuer
-from bench.stats import Summary, summarize
+from bench import procstat, report
+from bench.kiosk import KioskIssuer
+from bench.phases import delivery, fixed_rate, saturate
+from bench.profile import Profiler
+from bench.report import TargetResult
+from bench.stats import Summary
+from devstack.ephemeral import free_port
+from devstack.supervisor import ProcessSpec, Supervisor
 from settings import get_settings
 
-QUEUES = ("CAJA", "PERSONAL_BANKER", "EMPRESAS", "GERENCIA")
+#: The stack's processes whose CPU and RSS are reported (when the bench started them).
+MEASURED = ("api", "worker", "bridge", "temporal", "ops-worker", "sandbox")
+PROFILED = ("api", "worker")
+REPO = Path(__file__).resolve().parents[1]
 
 
-def _body(branch: str, chat: int | None = None) -> dict[str, object]:
-    body: dict[str, object] = {
-        "nationalId": str(random.randint(10**9, 10**10 - 1)),
-        "branchOffice": branch,
-        "queue": random.choice(QUEUES),
-    }
-    if chat is not None:
-        body["telegramChatId"] = chat
-    return body
-
-
-async def _post(
-    client: httpx.AsyncClient, kiosk: Kiosk, chat: int | None = None
-) -> tuple[float, httpx.Response | None]:
-    body = _body(kiosk.branch, chat)
-    start = time.perf_counter()
-    try:
-        resp = await client.post("/api/tickets", json=body, headers=kiosk.headers)
-    except httpx.HTTPError:
-        return time.perf_counter() - start, None
-    return time.perf_counter() - start, resp
-
-
-async def fixed_rate(
-    client: httpx.AsyncClient, kiosk: Kiosk, rate: float, seconds: float
-) -> Summary:
-    """Open loop: requests leave on schedule whether or not earlier ones finished."""
-    total = int(rate * seconds)
-    t0 = time.perf_counter()
-
-    async def one(i: int) -> tuple[float, httpx.Response | None]:
-        await asyncio.sleep(max(0.0, t0 + i / rate - time.perf_counter()))
-        return await _post(client, kiosk)
-
-    results = await asyncio.gather(*(one(i) for i in range(total)))
-    elapsed = time.perf_counter() - t0
-    ok = [lat for lat, r in results if r is not None and r.status_code == 201]
-    return summarize(f"POST /api/tickets @ {rate:g}/s", ok, len(results) - len(ok), elapsed)
-
-
-async def saturate(
-    client: httpx.AsyncClient, kiosk: Kiosk, workers: int, seconds: float
-) -> Summary:
-    """Closed loop: `workers` clients post back to back; throughput is the sustained max."""
-    deadline = time.perf_counter() + seconds
-    ok: list[float] = []
-    errors = 0
-
-    async def loop() -> None:
-        nonlocal errors
-        while time.perf_counter() < deadline:
-            lat, resp = await _post(client, kiosk)
-            if resp is not None and resp.status_code == 201:
-                ok.append(lat)
-            else:
-                errors += 1
-
-    t0 = time.perf_counter()
-    await asyncio.gather(*(loop() for _ in range(workers)))
-    return summarize(f"POST saturated ({workers} clients)", ok, errors, time.perf_counter() - t0)
-
-
-async def delivery(
-    client: httpx.AsyncClient, sandbox: httpx.AsyncClient, kiosk: Kiosk, rate: float, count: int
-) -> Summary:
-    """Created -> delivered: ticket createdAt to the sandbox's received_at, per message.
-
-    Tickets go out at `rate`; the sandbox is read twice a second (not per chat) so the
-    measurement does not steal the CPU it measures.
-    """
-    base_chat = random.randint(10**9, 2 * 10**9)
-    created: dict[int, datetime] = {}
-    t0 = time.perf_counter()
-
-    async def one(i: int) -> None:
-        await asyncio.sleep(max(0.0, t0 + i / rate - time.perf_counter()))
-        _, resp = await _post(client, kiosk, base_chat + i)
-        if resp is not None and resp.status_code == 201:
-            created[base_chat + i] = datetime.fromisoformat(resp.json()["createdAt"])
-
-    await asyncio.gather(*(one(i) for i in range(count)))
-    received: dict[int, datetime] = {}
-    deadline = time.perf_counter() + 60
-    while len(received) < len(created) and time.perf_counter() < deadline:
-        for chat in (await sandbox.get("/sandbox/chats")).json():
-            last = chat.get("last_message")
-            if chat["id"] in created and last:
-                received[chat["id"]] = datetime.fromisoformat(last["received_at"])
-        await asyncio.sleep(0.5)
-    latencies = [(received[c] - created[c]).total_seconds() for c in received]
-    return summarize(
-        f"created -> delivered @ {rate:g}/s",
-        latencies,
-        count - len(latencies),
-        time.perf_counter() - t0,
-    )
-
-
-async def run(
-    api_url: str, sandbox_url: str, database_url: str, args: argparse.Namespace
-) -> list[Summary]:
-    kiosks = KioskIssuer(database_url)
+async def measure(
+    name: str,
+    api_url: str,
+    kiosks: KioskIssuer,
+    args: argparse.Namespace,
+    pids: dict[str, int],
+    sandbox_url: str | None = None,
+    profile_dir: Path | None = None,
+) -> tuple[TargetResult, dict[str, object] | None]:
+    """Warm up, then the two creation phases under CPU accounting, then delivery if any."""
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with (
-        httpx.AsyncClient(base_url=api_url, timeout=30, limits=limits) as client,
-        httpx.AsyncClient(base_url=sandbox_url, timeout=30, limits=limits) as sandbox,
-    ):
+    async with httpx.AsyncClient(base_url=api_url, timeout=30, limits=limits) as client:
         health = await client.get("/actuator/health")
         if health.status_code != 200:
-            raise SystemExit(f"stack not healthy at {api_url}: {health.text}")
+            raise SystemExit(f"{name} not healthy at {api_url}: {health.text}")
         # warm-up: connections, caches, JIT of the dev server
-        await fixed_rate(client, await kiosks.new(), 10, 2)
-        results = [
-            await fixed_rate(client, await kiosks.new(), args.rate, args.seconds),
-            await saturate(client, await kiosks.new(), args.workers, args.seconds),
+        await fixed_rate(client, await kiosks.new(), 10, args.warmup)
+        open_kiosk, closed_kiosk = await kiosks.new(), await kiosks.new()
+        profiler = None
+        if profile_dir is not None:
+            profiler = Profiler(profile_dir, {k: v for k, v in pids.items() if k in PROFILED})
+            await profiler.start()
+        before = procstat.snapshot(pids)
+        phases: list[Summary] = [
+            await fixed_rate(client, open_kiosk, args.rate, args.seconds),
+            await saturate(client, closed_kiosk, args.workers, args.seconds),
         ]
-        if (await sandbox.get("/healthz")).status_code == 200:
-            kiosk = await kiosks.new()
-            results.append(
-                await delivery(client, sandbox, kiosk, args.delivery_rate, args.delivery_count)
-            )
-        return results
+        after = procstat.snapshot(pids)
+        profiles = await profiler.stop() if profiler is not None else None
+        rss = procstat.rss(pids)
+        tickets = sum(p.count for p in phases)
+        per = 1000 / tickets if tickets else float("nan")
+        result = TargetResult(
+            name=name,
+            phases=phases,
+            tickets=tickets,
+            cpu_seconds=sum(p.seconds for p in phases),
+            box_cpu_ms_per_ticket=(after.box - before.box) * per,
+            process_cpu_ms_per_ticket={
+                k: (after.processes[k] - before.processes[k]) * per for k in pids
+            },
+            rss_mb={k: v / 2**20 for k, v in rss.items()},
+        )
+        if sandbox_url is not None:
+            async with httpx.AsyncClient(base_url=sandbox_url, timeout=30) as sandbox:
+                if (await sandbox.get("/healthz")).status_code == 200:
+                    result.phases.append(
+                        await delivery(
+                            client,
+                            sandbox,
+                            await kiosks.new(),
+                            args.delivery_rate,
+                            args.delivery_count,
+                        )
+                    )
+        return result, profiles
+
+
+async def run_baseline(
+    database_url: str, log_dir: Path, kiosks: KioskIssuer, args: argparse.Namespace
+) -> TargetResult:
+    """The baseline app as its own uvicorn process on a free port, measured like the stack."""
+    port = free_port()
+    spec = ProcessSpec(
+        name="baseline",
+        argv=[sys.executable, "-m", "uvicorn", "bench.baseline:app", "--port", str(port),
+              "--host", "127.0.0.1", "--no-access-log"],
+        env={"DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"},
+        cwd=str(REPO),
+        ready_url=f"http://127.0.0.1:{port}/actuator/health",
+        ready_timeout=60.0,
+    )  # fmt: skip
+    supervisor = Supervisor(log_dir=log_dir, echo=False)
+    await supervisor.start(spec)
+    try:
+        pids = {"baseline": supervisor.pid("baseline")}
+        result, _ = await measure("baseline", f"http://127.0.0.1:{port}", kiosks, args, pids)
+    finally:
+        await supervisor.stop_all()
+    return result
 
 
 async def main() -> int:
@@ -159,27 +130,48 @@ async def main() -> int:
     parser.add_argument("--sandbox", default="http://127.0.0.1:8081")
     parser.add_argument("--rate", type=float, default=50.0, help="open-loop POSTs per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up at 10/s")
     parser.add_argument("--workers", type=int, default=32, help="closed-loop clients")
     parser.add_argument("--delivery-rate", type=float, default=20.0)
     parser.add_argument("--delivery-count", type=int, default=200)
     parser.add_argument("--self-hosted", action="store_true", help="start a private stack")
+    parser.add_argument("--no-baseline", action="store_true", help="measure the stack only")
+    parser.add_argument("--json", type=Path, help="write every figure to this file")
+    parser.add_argument("--profile", type=Path, help="py-spy the API and worker into this dir")
     args = parser.parse_args()
 
+    log_dir = Path(mkdtemp(prefix="bench-"))
+    results: list[TargetResult] = []
+    profiles = None
     if args.self_hosted:
-        from tempfile import mkdtemp
-
         from devstack.ephemeral import start_stack, stop_stack
 
-        stack = await start_stack(Path(mkdtemp(prefix="bench-")))
+        stack = await start_stack(log_dir)
         try:
-            results = await run(stack.api_url, stack.sandbox_url, stack.database_url, args)
+            kiosks = KioskIssuer(stack.database_url)
+            if not args.no_baseline:
+                results.append(await run_baseline(stack.database_url, log_dir, kiosks, args))
+            pids = {n: stack.supervisor.pid(n) for n in MEASURED if n in stack.specs}
+            ours, profiles = await measure(
+                "ticketero", stack.api_url, kiosks, args, pids, stack.sandbox_url, args.profile
+            )
+            results.append(ours)
         finally:
             await stop_stack(stack)
     else:
-        results = await run(args.api, args.sandbox, get_settings().database_url, args)
+        database_url = get_settings().database_url
+        kiosks = KioskIssuer(database_url)
+        if not args.no_baseline:
+            results.append(await run_baseline(database_url, log_dir, kiosks, args))
+        ours, _ = await measure("ticketero", args.api, kiosks, args, {}, args.sandbox)
+        results.append(ours)
+    ratio = report.ratios(results[0], results[-1]) if len(results) == 2 else None
     print()
-    for summary in results:
-        print(summary.line())
+    print(report.text(results, ratio))
+    if args.json is not None:
+        report.write_json(args.json, results, ratio, vars(args) | {"json": str(args.json),
+                          "profile": str(args.profile)}, profiles)  # fmt: skip
+        print(f"figures written to {args.json}")
     return 0
 
 

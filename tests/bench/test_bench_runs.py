@@ -1,0 +1,62 @@
+"""`python -m bench` end to end with tiny numbers: baseline and a private stack in one run,
+every figure in the JSON. No timing assertion: only that each figure was measured."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.profile import top
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = ["--rate", "5", "--seconds", "1", "--workers", "2", "--warmup", "0.5"]
+
+
+def test_bench_measures_baseline_and_stack_and_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    argv = [sys.executable, "-m", "bench", "--self-hosted", *TINY, "--delivery-count", "3"]
+    done = subprocess.run(
+        [*argv, "--json", str(out)], cwd=REPO, capture_output=True, text=True, timeout=240
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "stack / baseline" in done.stdout
+
+    doc = json.loads(out.read_text())
+    targets = doc["targets"]
+    assert set(targets) == {"baseline", "ticketero"}
+    for target in targets.values():
+        creation = target["phases"][:2]
+        assert all(p["count"] > 0 and p["errors"] == 0 for p in creation), creation
+        assert target["tickets"] == sum(p["count"] for p in creation)
+        assert target["box_cpu_ms_per_ticket"] > 0
+    stack = targets["ticketero"]
+    assert {"api", "worker", "bridge", "temporal"} <= set(stack["process_cpu_ms_per_ticket"])
+    assert all(mb > 0 for mb in stack["rss_mb"].values())
+    assert stack["phases"][2]["name"].startswith("created -> delivered")
+    assert stack["phases"][2]["count"] == 3
+    assert targets["baseline"]["rss_mb"]["baseline"] > 0
+    ratios = doc["ratios"]
+    assert len(ratios) == 3  # two creation phases and the CPU
+    assert all(
+        v is not None and math.isfinite(v) and v > 0
+        for figures in ratios.values()
+        for v in figures.values()
+    )
+
+
+def test_profile_top_ranks_functions_by_share_of_samples(tmp_path: Path) -> None:
+    raw = tmp_path / "worker.txt"
+    raw.write_text(
+        "run (a.py:1);step (b.py:10);encode (c.py:5) 6\n"
+        "run (a.py:1);step (b.py:12) 3\n"
+        "run (a.py:2);poll (d.py:7) 1\n"
+    )
+    ranked = top(raw)
+    assert ranked["samples"] == 10
+    assert ranked["inclusive"][0] == {"function": "run (a.py)", "percent": 100.0}
+    assert {"function": "step (b.py)", "percent": 90.0} in ranked["inclusive"]
+    assert ranked["self"][0] == {"function": "encode (c.py)", "percent": 60.0}
+    assert {"function": "step (b.py)", "percent": 30.0} in ranked["self"]
