@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from api.errors import ApiError
 from api.resources import Resources
 from api.schemas.advisors import DeskView, QueueWaitingOut, RecallableOut
 from api.schemas.tickets import TicketResponse
+from api.services import health, lifecycle
 from api.services.lifecycle import current
 from assignment import claims, dispatcher
 from db import advisors as advisor_store
 from domain.numbering import business_day
 from domain.states import AdvisorStatus
+
+_T = TypeVar("_T")
 
 
 async def _view(res: Resources, advisor: claims.Advisor, message: str | None = None) -> DeskView:
@@ -94,9 +100,10 @@ async def call_next(res: Resources, advisor_id: int) -> DeskView:
                 extra={"ticketReference": str(advisor.current_ticket)},
             )
         claim = claims.Claim(advisor.current_ticket, stuck, advisor)
-        await dispatcher.call_claimed(res.engine, client, claim, actor)
+        await _bounded(dispatcher.call_claimed(res.engine, client, claim, actor))
         return await _view(res, await _load(res, advisor_id))
-    state = await dispatcher.call_next(res.engine, client, advisor_id, actor, auto=False)
+    await health.require(res, "temporal")
+    state = await _bounded(dispatcher.call_next(res.engine, client, advisor_id, actor, auto=False))
     advisor = await _load(res, advisor_id)
     if state is None:
         advisor = await claims.set_status(
@@ -104,6 +111,16 @@ async def call_next(res: Resources, advisor_id: int) -> DeskView:
         )
         return await _view(res, advisor, "No hay turnos en espera en sus colas")
     return await _view(res, advisor)
+
+
+async def _bounded(call: Coroutine[Any, Any, _T]) -> _T:
+    """503 with Retry-After past the transition bound. Safe to cut: a reservation made but
+    not yet called is called by its ticket's timer (or released), never lost."""
+    try:
+        async with asyncio.timeout(lifecycle.TRANSITION_TIMEOUT_SECONDS):
+            return await call
+    except TimeoutError:
+        raise lifecycle.unavailable() from None
 
 
 async def set_after_ticket(res: Resources, advisor_id: int, status: str | None) -> DeskView:

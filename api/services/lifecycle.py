@@ -88,13 +88,14 @@ async def transition(
         if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
             # The workflow has finished: the ticket is final.
             raise refusal(err, (await current(res, reference)).status) from None
-        raise _unavailable() from None
+        raise unavailable() from None
     except (TimeoutError, OSError, WorkflowUpdateRPCTimeoutOrCancelledError):
-        raise _unavailable() from None
+        raise unavailable() from None
     return await current(res, reference)
 
 
-def _unavailable() -> ApiError:
+def unavailable() -> ApiError:
+    """The 503 of a Temporal step that did not finish in time (Retry-After: 2)."""
     return ApiError(
         503, "ticket.unavailable", extra={"dependency": "temporal"}, headers={"Retry-After": "2"}
     )
@@ -134,5 +135,5 @@ async def recall(
     except WorkflowUpdateFailedError as err:
         raise refusal(err, ticket.status) from None
     except (RPCError, TimeoutError, OSError, WorkflowUpdateRPCTimeoutOrCancelledError):
-        raise _unavailable() from None
+        raise unavailable() from None
     return await current(res, reference)
