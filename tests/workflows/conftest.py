@@ -10,8 +10,15 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
+from activities.lifecycle import LifecycleActivities
+from activities.notifications import NotificationActivities
+from activities.publisher import Publisher
+from activities.tickets import TicketActivities
+from workflows.notification import NotificationWorkflow
 from workflows.search import ensure_search_attributes
+from workflows.ticket import TicketWorkflow
 
 TEST_SERVER = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "temporal-test-server"
 
@@ -36,3 +43,26 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 async def engine(db: AsyncEngine) -> AsyncEngine:
     """The test stack's database (the session's engine, under the name these tests use)."""
     return db
+
+
+def ticket_worker(
+    env: WorkflowEnvironment, engine: AsyncEngine, publisher: Publisher, task_queue: str
+) -> Worker:
+    """The ticket and notification workflows with their real activities, as worker.py
+    registers them, on a test's own task queue."""
+    tickets = TicketActivities(engine, "America/Santiago", publisher)
+    notes = NotificationActivities(engine, publisher)
+    lifecycle = LifecycleActivities(engine, env.client, publisher)
+    return Worker(
+        env.client,
+        task_queue=task_queue,
+        workflows=[TicketWorkflow, NotificationWorkflow],
+        activities=[
+            tickets.create_ticket,
+            lifecycle.apply_transition,
+            lifecycle.after_queue_change,
+            lifecycle.link_chat,
+            notes.enqueue_notification,
+            notes.give_up_notification,
+        ],
+    )

@@ -26,10 +26,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.lifecycle import LifecycleActivities
-from activities.notifications import NotificationActivities
 from activities.publisher import Publisher
-from activities.tickets import TicketActivities
 from assignment import claims, dispatcher
 from db.tickets import ensure_branch
 from domain.contracts import (
@@ -46,8 +43,7 @@ from domain.contracts import (
 )
 from tests.support.data import branch_name, chat_id
 from tests.support.stack import Stack
-from tests.workflows.conftest import time_skipping
-from workflows.notification import NotificationWorkflow
+from tests.workflows.conftest import ticket_worker, time_skipping
 from workflows.search import ensure_search_attributes
 from workflows.ticket import RESERVATION_GRACE, TicketWorkflow
 
@@ -234,19 +230,4 @@ async def test_record(env: WorkflowEnvironment, engine: AsyncEngine, stack: Stac
 
 
 def worker(env: WorkflowEnvironment, engine: AsyncEngine, publisher: Publisher) -> Worker:
-    tickets = TicketActivities(engine, "America/Santiago", publisher)
-    notes = NotificationActivities(engine, publisher)
-    lifecycle = LifecycleActivities(engine, env.client, publisher)
-    return Worker(
-        env.client,
-        task_queue=QUEUE,
-        workflows=[TicketWorkflow, NotificationWorkflow],
-        activities=[
-            tickets.create_ticket,
-            lifecycle.apply_transition,
-            lifecycle.after_queue_change,
-            lifecycle.link_chat,
-            notes.enqueue_notification,
-            notes.give_up_notification,
-        ],
-    )
+    return ticket_worker(env, engine, publisher, QUEUE)

@@ -21,18 +21,15 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from activities.lifecycle import LifecycleActivities
 from activities.publisher import Publisher
-from activities.tickets import TicketActivities
 from assignment import claims, dispatcher
 from db.tickets import ensure_branch
 from domain.contracts import RESERVED_SIGNAL, NewTicket, TicketState, ticket_workflow_id
 from tests.support.data import branch_name
 from tests.support.stack import Stack
 from tests.support.wait import eventually
-from workflows.notification import NotificationWorkflow
+from tests.workflows.conftest import ticket_worker as real_worker
 from workflows.ticket import RESERVATION_GRACE, TicketWorkflow
 
 QUEUE = "reservation-timer-test"
@@ -47,19 +44,7 @@ async def ticket_worker(
     env: WorkflowEnvironment, db: AsyncEngine, stack: Stack
 ) -> AsyncIterator[None]:
     publisher = Publisher(stack.env["RABBITMQ_URL"], "ticketero.events")
-    tickets = TicketActivities(db, "America/Santiago")
-    lifecycle = LifecycleActivities(db, env.client, publisher)
-    async with Worker(
-        env.client,
-        task_queue=QUEUE,
-        workflows=[TicketWorkflow, NotificationWorkflow],
-        activities=[
-            tickets.create_ticket,
-            lifecycle.apply_transition,
-            lifecycle.after_queue_change,
-            lifecycle.link_chat,
-        ],
-    ):
+    async with real_worker(env, db, publisher, QUEUE):
         yield
     await publisher.close()
 

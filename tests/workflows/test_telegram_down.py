@@ -29,12 +29,8 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from activities.lifecycle import LifecycleActivities
-from activities.notifications import NotificationActivities
 from activities.publisher import Publisher
-from activities.tickets import TicketActivities
 from bridge.delivery import RATE_LIMIT_RETRIES, Deliverer
 from bridge.limiter import SendLimiter
 from bridge.notifications import NotificationHandler, Reporter
@@ -54,7 +50,8 @@ from telegram_sandbox.app import create_app
 from tests.support.data import branch_name, chat_id
 from tests.support.ports import free_port
 from tests.support.wait import eventually
-from workflows.notification import REPORT_DEADLINE, RETRY_DELAYS, NotificationWorkflow
+from tests.workflows.conftest import ticket_worker
+from workflows.notification import REPORT_DEADLINE, RETRY_DELAYS
 from workflows.ticket import TicketWorkflow
 
 TOKEN = "424242:sandbox-token-telegram-down"
@@ -137,9 +134,6 @@ async def rig(
 ) -> AsyncIterator[Rig]:
     """Worker (real activities) and bridge handler (real sends to the sandbox)."""
     publisher = Publisher(amqp_url, EXCHANGE)
-    tickets = TicketActivities(db, "America/Santiago", publisher)
-    lifecycle = LifecycleActivities(db, env.client, publisher)
-    notes = NotificationActivities(db, publisher)
     async with (
         httpx.AsyncClient(base_url=sandbox_url, timeout=10.0) as sandbox,
         httpx.AsyncClient(timeout=10.0) as http,
@@ -155,19 +149,7 @@ async def rig(
         channel = await connection.channel()
         queue = await declare_telegram_queue(channel, await declare_exchange(channel, EXCHANGE))
         tag = await queue.consume(handler.handle)
-        async with Worker(
-            env.client,
-            task_queue=QUEUE,
-            workflows=[TicketWorkflow, NotificationWorkflow],
-            activities=[
-                tickets.create_ticket,
-                lifecycle.apply_transition,
-                lifecycle.after_queue_change,
-                lifecycle.link_chat,
-                notes.enqueue_notification,
-                notes.give_up_notification,
-            ],
-        ):
+        async with ticket_worker(env, db, publisher, QUEUE):
             yield Rig(env, sandbox)
             await sandbox.delete("/sandbox/faults")
         await queue.cancel(tag)
