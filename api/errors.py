@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
+from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.error_messages import is_key, negotiate, render
@@ -229,5 +230,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PoolTimeout, _database_down)
     app.add_exception_handler(TemporalUnavailable, _temporal_down)
     app.add_exception_handler(RPCError, _temporal_down)
+    # An update whose RPC timed out (e.g. a worker killed while it ran): Temporal is busy.
+    app.add_exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError, _temporal_down)
     app.add_exception_handler(Exception, _unexpected)
     document_errors(app)

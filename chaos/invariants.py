@@ -27,7 +27,13 @@ from temporalio.service import RPCError
 from chaos.faults import Window
 from chaos.health import HealthLog
 from chaos.load import Life
-from domain.contracts import STATE_QUERY, TicketState
+from domain.contracts import (
+    MSG_CREATED,
+    STATE_QUERY,
+    TicketState,
+    notification_workflow_id,
+    ticket_workflow_id,
+)
 from domain.states import FINAL_MESSAGE_STATES, FINAL_STATUSES, MessageState
 
 #: A duplicate whose first copy arrived at most this long before a bridge SIGKILL is
@@ -199,7 +205,8 @@ async def check(
     for ref, t in by_ref.items():
         rows = per_ticket.get(ref, [])
         if t.telegram_chat_id is not None and not any(m.type == "TICKET_CREATED" for m in rows):
-            verdict.add("message recorded", ref, "no TICKET_CREATED row", born.get(ref))
+            detail = f"no TICKET_CREATED row; {await _notification(temporal, t)}"
+            verdict.add("message recorded", ref, detail, born.get(ref))
         for m in rows:
             if m.state not in final_messages:
                 verdict.add(
@@ -254,6 +261,30 @@ async def _stuck(temporal: Client, t: Any) -> str:
         f"{row}; workflow {described.status.name if described.status else '?'} "
         f"state={state.status} advisor={state.advisor_id}"
     )
+
+
+async def _notification(temporal: Client, t: Any) -> str:
+    """Evidence for a missing message row: what its workflow (and the ticket's) did."""
+    parts = []
+    for wid in (
+        notification_workflow_id(t.reference, MSG_CREATED),
+        ticket_workflow_id(t.reference),
+    ):
+        try:
+            raw = (await temporal.get_workflow_handle(wid).describe()).raw_description
+        except RPCError as exc:
+            parts.append(f"{wid}: {exc}")
+            continue
+        info = raw.workflow_execution_info
+        pending = [
+            f"{a.activity_type.name} attempt {a.attempt} ({a.last_failure.message})"
+            for a in raw.pending_activities
+        ]
+        parts.append(
+            f"{wid}: status {info.status} history {info.history_length} pending {pending}"
+            f" ticket status={t.status} created={t.created_at}"
+        )
+    return "; ".join(parts)
 
 
 def _stamp(value: str) -> float:

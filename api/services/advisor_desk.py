@@ -7,6 +7,8 @@ from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
+
 from api.errors import ApiError
 from api.resources import Resources
 from api.schemas.advisors import DeskView, QueueWaitingOut, RecallableOut
@@ -119,7 +121,8 @@ async def _bounded(call: Coroutine[Any, Any, _T]) -> _T:
     try:
         async with asyncio.timeout(lifecycle.TRANSITION_TIMEOUT_SECONDS):
             return await call
-    except TimeoutError:
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        # The SDK turns our timeout's cancellation into its own error: both are the bound.
         raise lifecycle.unavailable() from None
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.error_docs import add_error_responses
@@ -163,6 +164,7 @@ async def test_an_unexpected_exception_is_a_500_that_tells_nothing() -> None:
     [
         TemporalUnavailable("TimeoutError"),
         RPCError("unavailable", RPCStatusCode.UNAVAILABLE, b""),
+        WorkflowUpdateRPCTimeoutOrCancelledError(),
     ],
 )
 async def test_temporal_away_is_a_503_with_retry_after(error: Exception) -> None:
