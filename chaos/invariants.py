@@ -102,12 +102,20 @@ async def _messages(engine: AsyncEngine, branch: str) -> list[Any]:
 
 
 async def unsettled(engine: AsyncEngine, branch: str) -> int:
-    """Tickets not in a final state plus messages not SENT/FAILED: 0 once the load drained."""
+    """Tickets not in a final state, messages not SENT/FAILED, and chat-linked tickets whose
+    "created" message is not recorded yet (its enqueue may be retrying after a fault):
+    0 once the load drained."""
     final = {s.value for s in FINAL_STATUSES}
     final_messages = {s.value for s in FINAL_MESSAGE_STATES}
-    open_tickets = sum(1 for t in await _tickets(engine, branch) if t.status not in final)
-    open_messages = sum(1 for m in await _messages(engine, branch) if m.state not in final_messages)
-    return open_tickets + open_messages
+    tickets = await _tickets(engine, branch)
+    messages = await _messages(engine, branch)
+    open_tickets = sum(1 for t in tickets if t.status not in final)
+    open_messages = sum(1 for m in messages if m.state not in final_messages)
+    recorded = {str(m.ticket_reference) for m in messages if m.type == MSG_CREATED}
+    unrecorded = sum(
+        1 for t in tickets if t.telegram_chat_id is not None and str(t.reference) not in recorded
+    )
+    return open_tickets + open_messages + unrecorded
 
 
 #: Seconds, shared by all tickets, for final tickets' workflows to close.
