@@ -48,6 +48,21 @@ def copy_new_lines(folder: Path, since: dict[str, int], to: Path) -> None:
             (to / path.name).write_bytes(f.read())
 
 
+async def logs_settle(folder: Path, quiet: float = 0.5, deadline: float = 15.0) -> None:
+    """Wait until no process has written a log line for `quiet` seconds (or the deadline)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + deadline
+    sizes = log_offsets(folder)
+    still_since = loop.time()
+    while loop.time() < end:
+        await asyncio.sleep(0.1)  # polling the log sizes, with a deadline
+        now = log_offsets(folder)
+        if now != sizes:
+            sizes, still_since = now, loop.time()
+        elif loop.time() - still_since >= quiet:
+            return
+
+
 async def display_comes_and_goes(api: httpx.AsyncClient, branch: str, events: int) -> None:
     """Open the public display feed, read a few frames, and hang up mid-stream."""
     path = f"/api/branches/{branch}/display/events"
@@ -92,7 +107,7 @@ async def test_daily_maintenance_after_a_busy_day_ends_ok_with_no_error_lines(
             done = await api.post(f"/api/tickets/{reference}/{action}", headers=advisor.headers)
             assert done.status_code == 200, done.text
         await asyncio.wait_for(watcher, 30)
-    await asyncio.sleep(2)  # let the last events and disconnects be logged
+    await logs_settle(stack_logs)  # the last events and disconnects are logged
     copy_new_lines(stack_logs, before, ops_settings.log_dir)
     errors = [
         line
