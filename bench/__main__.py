@@ -3,8 +3,11 @@
 Phases: (1) open-loop POSTs at a fixed rate (default 50/s), (2) closed-loop
 POSTs with N concurrent clients for the sustained maximum, (3) tickets linked
 to sandbox chats, timing created -> delivered from the ticket's createdAt to
-the moment the sandbox recorded the message. Use `--self-hosted` to start a
-private stack (own database, vhost, Temporal) instead of using `make run`'s.
+the moment the sandbox recorded the message; (4) with `--near-limit`, chats' tickets
+plus advisors calling them, near 30 messages/s, with the time-critical messages
+(called -> "your turn" delivered) reported apart (bench/near_limit.py).
+Use `--self-hosted` to start a private stack (own database, vhost, Temporal)
+instead of using `make run`'s.
 Each phase posts as a kiosk of a branch of its own (bench/kiosk.py), like a branch's
 kiosk does, so the per-address rate limit does not throttle the figures.
 
@@ -28,6 +31,7 @@ import httpx
 
 from bench import procstat, report
 from bench.kiosk import KioskIssuer
+from bench.near_limit import near_limit
 from bench.phases import delivery, fixed_rate, saturate
 from bench.profile import Profiler
 from bench.report import TargetResult
@@ -88,16 +92,44 @@ async def measure(
         if sandbox_url is not None:
             async with httpx.AsyncClient(base_url=sandbox_url, timeout=30) as sandbox:
                 if (await sandbox.get("/healthz")).status_code == 200:
-                    result.phases.append(
-                        await delivery(
+                    if not args.skip_delivery:
+                        result.phases.append(
+                            await delivery(
+                                client,
+                                sandbox,
+                                await kiosks.new(),
+                                args.delivery_rate,
+                                args.delivery_count,
+                            )
+                        )
+                    if args.near_limit:
+                        start = procstat.snapshot(pids)
+                        phase = await near_limit(
                             client,
                             sandbox,
+                            kiosks.database_url,
                             await kiosks.new(),
-                            args.delivery_rate,
-                            args.delivery_count,
+                            rate=args.near_limit_rate,
+                            seconds=args.near_limit_seconds,
+                            advisors=args.near_limit_desks,
+                            service=args.near_limit_service,
                         )
-                    )
+                        result.phases += phase.summaries
+                        result.message_cpu_ms = message_cpu(
+                            start, procstat.snapshot(pids), phase.everything.count
+                        )
         return result, profiles
+
+
+def message_cpu(
+    before: procstat.Snapshot, after: procstat.Snapshot, messages: int
+) -> dict[str, float]:
+    """CPU per delivered message over the near-limit phase (load, drain and reading back):
+    the bridge's figure is its per-message cost."""
+    per = 1000 / messages if messages else float("nan")
+    out = {"box": (after.box - before.box) * per}
+    out |= {k: (after.processes[k] - before.processes[k]) * per for k in after.processes}
+    return out
 
 
 async def run_baseline(
@@ -134,6 +166,19 @@ async def main() -> int:
     parser.add_argument("--workers", type=int, default=32, help="closed-loop clients")
     parser.add_argument("--delivery-rate", type=float, default=20.0)
     parser.add_argument("--delivery-count", type=int, default=200)
+    parser.add_argument(
+        "--near-limit",
+        action="store_true",
+        help="add the near-limit delivery phase: chats' 'created' plus advisors' calls near"
+        " 30 messages/s, the urgent messages' latency apart",
+    )
+    parser.add_argument("--near-limit-rate", type=float, default=22.0, help="tickets/s")
+    parser.add_argument("--near-limit-seconds", type=float, default=15.0)
+    parser.add_argument("--near-limit-desks", type=int, default=8, help="advisors calling")
+    parser.add_argument(
+        "--near-limit-service", type=float, default=2.0, help="seconds from a call to its start"
+    )
+    parser.add_argument("--skip-delivery", action="store_true", help="no created->delivered")
     parser.add_argument("--self-hosted", action="store_true", help="start a private stack")
     parser.add_argument("--no-baseline", action="store_true", help="measure the stack only")
     parser.add_argument("--json", type=Path, help="write every figure to this file")

@@ -28,6 +28,8 @@ class TargetResult:
     box_cpu_ms_per_ticket: float = math.nan
     process_cpu_ms_per_ticket: dict[str, float] = field(default_factory=dict)
     rss_mb: dict[str, float] = field(default_factory=dict)
+    #: CPU ms per delivered message over the near-limit phase ("box" and per process).
+    message_cpu_ms: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -75,6 +77,11 @@ def text(results: list[TargetResult], ratio: dict[str, dict[str, float | None]] 
             lines.append(
                 f"    {name:<12} CPU/ticket {ms:7.2f} ms"
                 + ("" if rss is None else f"   RSS {rss:7.1f} MB")
+            )
+        if result.message_cpu_ms:
+            lines.append(
+                "  CPU per delivered message (near-limit phase): "
+                + "  ".join(f"{k} {ms:.2f} ms" for k, ms in result.message_cpu_ms.items())
             )
     if ratio:
         lines.append("== stack / baseline")
