@@ -30,6 +30,7 @@ from tempfile import mkdtemp
 import httpx
 
 from bench import procstat, report
+from bench.bridge_load import bridge_near_limit
 from bench.kiosk import KioskIssuer
 from bench.near_limit import near_limit
 from bench.phases import delivery, fixed_rate, saturate
@@ -54,8 +55,9 @@ async def measure(
     pids: dict[str, int],
     sandbox_url: str | None = None,
     profile_dir: Path | None = None,
+    rabbitmq: tuple[str, str] | None = None,
 ) -> tuple[TargetResult, dict[str, object] | None]:
-    """Warm up, then the two creation phases under CPU accounting, then delivery if any."""
+    """Warm up, then the two creation phases under CPU accounting, then the delivery phases."""
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
     async with httpx.AsyncClient(base_url=api_url, timeout=30, limits=limits) as client:
         health = await client.get("/actuator/health")
@@ -90,35 +92,61 @@ async def measure(
             rss_mb={k: v / 2**20 for k, v in rss.items()},
         )
         if sandbox_url is not None:
-            async with httpx.AsyncClient(base_url=sandbox_url, timeout=30) as sandbox:
-                if (await sandbox.get("/healthz")).status_code == 200:
-                    if not args.skip_delivery:
-                        result.phases.append(
-                            await delivery(
-                                client,
-                                sandbox,
-                                await kiosks.new(),
-                                args.delivery_rate,
-                                args.delivery_count,
-                            )
-                        )
-                    if args.near_limit:
-                        start = procstat.snapshot(pids)
-                        phase = await near_limit(
-                            client,
-                            sandbox,
-                            kiosks.database_url,
-                            await kiosks.new(),
-                            rate=args.near_limit_rate,
-                            seconds=args.near_limit_seconds,
-                            advisors=args.near_limit_desks,
-                            service=args.near_limit_service,
-                        )
-                        result.phases += phase.summaries
-                        result.message_cpu_ms = message_cpu(
-                            start, procstat.snapshot(pids), phase.everything.count
-                        )
+            await delivery_phases(result, client, sandbox_url, kiosks, args, pids, rabbitmq)
         return result, profiles
+
+
+async def delivery_phases(
+    result: TargetResult,
+    client: httpx.AsyncClient,
+    sandbox_url: str,
+    kiosks: KioskIssuer,
+    args: argparse.Namespace,
+    pids: dict[str, int],
+    rabbitmq: tuple[str, str] | None,
+) -> None:
+    """created -> delivered, then the near-limit phases asked for (CPU per message each)."""
+    async with httpx.AsyncClient(base_url=sandbox_url, timeout=30) as sandbox:
+        if (await sandbox.get("/healthz")).status_code != 200:
+            return
+        if not args.skip_delivery:
+            result.phases.append(
+                await delivery(
+                    client, sandbox, await kiosks.new(), args.delivery_rate, args.delivery_count
+                )
+            )
+        if args.near_limit:
+            start = procstat.snapshot(pids)
+            phase = await near_limit(
+                client,
+                sandbox,
+                kiosks.database_url,
+                await kiosks.new(),
+                rate=args.near_limit_rate,
+                seconds=args.near_limit_seconds,
+                advisors=args.near_limit_desks,
+                service=args.near_limit_service,
+            )
+            result.phases += phase.summaries
+            result.message_cpu_ms = message_cpu(
+                start, procstat.snapshot(pids), phase.everything.count
+            )
+        if args.bridge_near_limit and rabbitmq is not None:
+            start = procstat.snapshot(pids)
+            summaries = await bridge_near_limit(
+                client,
+                sandbox,
+                kiosks.database_url,
+                *rabbitmq,
+                await kiosks.new(),
+                rate=args.bridge_rate,
+                seconds=args.bridge_seconds,
+                urgent_every=args.bridge_urgent_every,
+            )
+            result.phases += summaries
+            result.bridge_message_cpu_ms = message_cpu(
+                start, procstat.snapshot(pids), summaries[-1].count
+            )
 
 
 def message_cpu(
@@ -178,6 +206,15 @@ async def main() -> int:
     parser.add_argument(
         "--near-limit-service", type=float, default=2.0, help="seconds from a call to its start"
     )
+    parser.add_argument(
+        "--bridge-near-limit",
+        action="store_true",
+        help="add the bridge-only phase: notifications published straight to RabbitMQ just"
+        " over 30/s, urgent and normal latency apart, bridge CPU per message",
+    )
+    parser.add_argument("--bridge-rate", type=float, default=33.0, help="messages/s published")
+    parser.add_argument("--bridge-seconds", type=float, default=15.0)
+    parser.add_argument("--bridge-urgent-every", type=int, default=10, help="1 in N urgent")
     parser.add_argument("--skip-delivery", action="store_true", help="no created->delivered")
     parser.add_argument("--self-hosted", action="store_true", help="start a private stack")
     parser.add_argument("--no-baseline", action="store_true", help="measure the stack only")
@@ -197,8 +234,19 @@ async def main() -> int:
             if not args.no_baseline:
                 results.append(await run_baseline(stack.database_url, log_dir, kiosks, args))
             pids = {n: stack.supervisor.pid(n) for n in MEASURED if n in stack.specs}
+            rabbitmq = (
+                stack.env["RABBITMQ_URL"],
+                stack.env.get("RABBITMQ_EXCHANGE") or get_settings().rabbitmq_exchange,
+            )
             ours, profiles = await measure(
-                "ticketero", stack.api_url, kiosks, args, pids, stack.sandbox_url, args.profile
+                "ticketero",
+                stack.api_url,
+                kiosks,
+                args,
+                pids,
+                stack.sandbox_url,
+                args.profile,
+                rabbitmq,
             )
             results.append(ours)
         finally:
@@ -208,7 +256,11 @@ async def main() -> int:
         kiosks = KioskIssuer(database_url)
         if not args.no_baseline:
             results.append(await run_baseline(database_url, log_dir, kiosks, args))
-        ours, _ = await measure("ticketero", args.api, kiosks, args, {}, args.sandbox)
+        settings = get_settings()
+        rabbitmq = (settings.rabbitmq_url.get_secret_value(), settings.rabbitmq_exchange)
+        ours, _ = await measure(
+            "ticketero", args.api, kiosks, args, {}, args.sandbox, rabbitmq=rabbitmq
+        )
         results.append(ours)
     ratio = report.ratios(results[0], results[-1]) if len(results) == 2 else None
     print()

@@ -139,12 +139,15 @@ async def _rows(engine: AsyncEngine, branch: str) -> list[Any]:
         return list((await conn.execute(_ROWS, {"branch": branch})).all())
 
 
-async def _settled(engine: AsyncEngine, branch: str) -> list[Any]:
-    """The phase's message rows once none is PENDING any more (or the drain ran out)."""
+async def _settled(engine: AsyncEngine, branch: str, tickets: int) -> list[Any]:
+    """The phase's message rows once every ticket has its "created" row and none is
+    PENDING any more (or the drain ran out)."""
     deadline = time.monotonic() + DRAIN_SECONDS
     while True:
         rows = await _rows(engine, branch)
-        if all(r.state != "PENDING" for r in rows) or time.monotonic() > deadline:
+        created = sum(1 for r in rows if r.type == "TICKET_CREATED")
+        settled = created >= tickets and all(r.state != "PENDING" for r in rows)
+        if settled or time.monotonic() > deadline:
             return rows
         await asyncio.sleep(1.0)
 
@@ -166,10 +169,10 @@ async def near_limit(
         stop = asyncio.Event()
         desks = [asyncio.create_task(_desk(client, t, service, stop)) for t in tokens]
         t0 = time.perf_counter()
-        _, failed = await _create(client, kiosk, rate, seconds)
+        tickets, failed = await _create(client, kiosk, rate, seconds)
         stop.set()
         await asyncio.gather(*desks)
-        rows = await _settled(engine, kiosk.branch)
+        rows = await _settled(engine, kiosk.branch, tickets)
     finally:
         await engine.dispose()
     received: dict[tuple[int, str], datetime] = {}
@@ -196,8 +199,9 @@ async def near_limit(
     span = (times[-1] - times[0]).total_seconds() if len(times) > 1 else 0.0
     elapsed = time.perf_counter() - t0
     return NearLimit(
-        created=summarize("near-limit created -> delivered", created, failed + sum(
-            1 for r in rows if r.type == "TICKET_CREATED") - len(created), elapsed),
+        # errors: tickets not created, or created and never delivered
+        created=summarize("near-limit created -> delivered", created,
+                          failed + tickets - len(created), elapsed),
         urgent=summarize("near-limit called -> urgent msg", urgent,
                          urgent_total - len(urgent), elapsed),
         # thr here is the bot's send rate over the span the sandbox saw messages
