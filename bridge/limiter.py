@@ -47,7 +47,7 @@ class GlobalLimiter:
         self._sleep = sleep
         self._next = 0.0  # theoretical arrival time of the next send
         self._paused_until = 0.0
-        self._waiting: list[_Waiter] = []  # a heap: the head is the next to send
+        self._waiting: list[Place] = []  # a heap: the head is the next to send
         self._seq = itertools.count()
 
     def pause(self, seconds: float) -> None:
@@ -68,14 +68,27 @@ class GlobalLimiter:
     def _take(self, now: float) -> None:
         self._next = max(self._next, now) + self._interval
 
-    async def acquire(self, urgent: bool = False) -> None:
+    def place(self, urgent: bool = False) -> Place:
+        """A place in the waiting line, to pass to `acquire` (and `promote` later)."""
+        return Place(0 if urgent else 1, next(self._seq))
+
+    def promote(self, place: Place) -> None:
+        """Make a waiting send urgent (an urgent send to its chat waits behind it)."""
+        if place.priority == 0:
+            return
+        place.priority = 0
+        if any(waiter is place for waiter in self._waiting):
+            heapq.heapify(self._waiting)
+            self._waiting[0].wake.set()
+
+    async def acquire(self, urgent: bool = False, *, place: Place | None = None) -> None:
         """Wait for a slot; only the head of the waiting line sleeps for it, and it looks
         again when it wakes (an urgent send or a pause may have come meanwhile)."""
         now = self._clock()
         if not self._waiting and self._free_at() <= now:
             self._take(now)
             return
-        me = _Waiter(0 if urgent else 1, next(self._seq))
+        me = place or self.place(urgent)
         heapq.heappush(self._waiting, me)
         try:
             while True:
@@ -92,7 +105,7 @@ class GlobalLimiter:
         finally:
             self._leave(me)
 
-    def _leave(self, me: _Waiter) -> None:
+    def _leave(self, me: Place) -> None:
         if self._waiting and self._waiting[0] is me:
             heapq.heappop(self._waiting)
         else:  # cancelled while not at the head
@@ -103,7 +116,9 @@ class GlobalLimiter:
 
 
 @dataclass(order=True)
-class _Waiter:
+class Place:
+    """One send waiting for the global rate: urgent (0) first, then by arrival."""
+
     priority: int
     seq: int
     wake: asyncio.Event = field(default_factory=asyncio.Event, compare=False)
@@ -114,6 +129,10 @@ class _Chat:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     last: float | None = None
     users: int = 0
+    #: Urgent sends waiting for this chat's lock.
+    urgent: int = 0
+    #: The lock holder's place while it waits for the global rate.
+    place: Place | None = None
 
 
 class SendLimiter:
@@ -147,16 +166,32 @@ class SendLimiter:
         earlier sends to the same chat)."""
         chat = self._chats.setdefault(chat_id, _Chat())
         chat.users += 1
+        queued = urgent
+        if urgent:
+            chat.urgent += 1
+            if chat.place is not None:
+                # Priority inheritance: what is ahead of a call in its own chat goes
+                # urgent too, or the call would wait behind every other chat's sends.
+                self.global_limiter.promote(chat.place)
         try:
             async with chat.lock:
+                if queued:
+                    chat.urgent -= 1
+                    queued = False
                 if chat.last is not None:
                     wait = chat.last + self._spacing - self._clock()
                     if wait > 0:
                         await self._sleep(wait)
-                await self.global_limiter.acquire(urgent)
+                chat.place = self.global_limiter.place(urgent or chat.urgent > 0)
+                try:
+                    await self.global_limiter.acquire(place=chat.place)
+                finally:
+                    chat.place = None
                 chat.last = self._clock()
                 yield
         finally:
+            if queued:
+                chat.urgent -= 1
             chat.users -= 1
             self._forget_idle()
 

@@ -71,3 +71,24 @@ async def test_a_cancelled_waiter_leaves_the_line() -> None:
     await clock.run(finish())
     assert middle.cancelled() and glob.waiting == 0
     assert clock.now == pytest.approx(0.4)  # the tail took the middle's slot
+
+
+async def test_a_call_lifts_what_waits_ahead_of_it_in_its_own_chat() -> None:
+    clock = FakeClock()
+    lim = limiter(clock)
+    log: list[int] = []
+    times: dict[int, float] = {}
+
+    async def timed(chat: int, key: int, urgent: bool = False, after: float = 0.0) -> None:
+        if after:
+            await clock.sleep(after)
+        async with lim.slot(chat, urgent=urgent):
+            log.append(key)
+            times[key] = clock.now
+
+    normal = [timed(chat, chat) for chat in range(20)]
+    # Chat 15's "created" is 16th in line (3 s at 5/s); its call comes at 0.1 s.
+    await clock.run(*normal, timed(15, 999, urgent=True, after=0.1))
+    assert times[15] < 0.5  # lifted to the front with the call behind it
+    assert times[15] < times[999] < 1.5  # then the chat's 1 s spacing, then the call
+    assert sorted(log) == sorted([*range(20), 999])
