@@ -114,5 +114,7 @@ async def test_a_call_overtakes_a_burst_of_created_messages(
     assert all(len(messages) == 1 for messages in delivered.values()), "exactly once"
     order = sorted(chats, key=lambda chat: str(delivered[chat][0]["received_at"]))
     rank = order.index(chats[0])
-    # In arrival order it would be last (41st); the prefetch alone would make it ~33rd.
-    assert rank < BURST // 4, f"the call was delivered {rank + 1}th of {BURST + 1}"
+    # In one FIFO queue it would be last (41st); its own queue without the limiter's
+    # priority made it 34th (a full prefetch ahead); with both it came 2nd. Half the
+    # burst is the bound, so a slow box cannot make it flaky.
+    assert rank < BURST // 2, f"the call was delivered {rank + 1}th of {BURST + 1}"
