@@ -3,8 +3,11 @@
 Phases: (1) open-loop POSTs at a fixed rate (default 50/s), (2) closed-loop
 POSTs with N concurrent clients for the sustained maximum, (3) tickets linked
 to sandbox chats, timing created -> delivered from the ticket's createdAt to
-the moment the sandbox recorded the message. Use `--self-hosted` to start a
-private stack (own database, vhost, Temporal) instead of using `make run`'s.
+the moment the sandbox recorded the message; (4) with `--near-limit`, chats' tickets
+plus advisors calling them, near 30 messages/s, with the time-critical messages
+(called -> "your turn" delivered) reported apart (bench/near_limit.py).
+Use `--self-hosted` to start a private stack (own database, vhost, Temporal)
+instead of using `make run`'s.
 Each phase posts as a kiosk of a branch of its own (bench/kiosk.py), like a branch's
 kiosk does, so the per-address rate limit does not throttle the figures.
 
@@ -27,7 +30,9 @@ from tempfile import mkdtemp
 import httpx
 
 from bench import procstat, report
+from bench.bridge_load import bridge_near_limit
 from bench.kiosk import KioskIssuer
+from bench.near_limit import near_limit
 from bench.phases import delivery, fixed_rate, saturate
 from bench.profile import Profiler
 from bench.report import TargetResult
@@ -50,8 +55,9 @@ async def measure(
     pids: dict[str, int],
     sandbox_url: str | None = None,
     profile_dir: Path | None = None,
+    rabbitmq: tuple[str, str] | None = None,
 ) -> tuple[TargetResult, dict[str, object] | None]:
-    """Warm up, then the two creation phases under CPU accounting, then delivery if any."""
+    """Warm up, then the two creation phases under CPU accounting, then the delivery phases."""
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
     async with httpx.AsyncClient(base_url=api_url, timeout=30, limits=limits) as client:
         health = await client.get("/actuator/health")
@@ -86,18 +92,72 @@ async def measure(
             rss_mb={k: v / 2**20 for k, v in rss.items()},
         )
         if sandbox_url is not None:
-            async with httpx.AsyncClient(base_url=sandbox_url, timeout=30) as sandbox:
-                if (await sandbox.get("/healthz")).status_code == 200:
-                    result.phases.append(
-                        await delivery(
-                            client,
-                            sandbox,
-                            await kiosks.new(),
-                            args.delivery_rate,
-                            args.delivery_count,
-                        )
-                    )
+            await delivery_phases(result, client, sandbox_url, kiosks, args, pids, rabbitmq)
         return result, profiles
+
+
+async def delivery_phases(
+    result: TargetResult,
+    client: httpx.AsyncClient,
+    sandbox_url: str,
+    kiosks: KioskIssuer,
+    args: argparse.Namespace,
+    pids: dict[str, int],
+    rabbitmq: tuple[str, str] | None,
+) -> None:
+    """created -> delivered, then the near-limit phases asked for (CPU per message each)."""
+    async with httpx.AsyncClient(base_url=sandbox_url, timeout=30) as sandbox:
+        if (await sandbox.get("/healthz")).status_code != 200:
+            return
+        if not args.skip_delivery:
+            result.phases.append(
+                await delivery(
+                    client, sandbox, await kiosks.new(), args.delivery_rate, args.delivery_count
+                )
+            )
+        if args.near_limit:
+            start = procstat.snapshot(pids)
+            phase = await near_limit(
+                client,
+                sandbox,
+                kiosks.database_url,
+                await kiosks.new(),
+                rate=args.near_limit_rate,
+                seconds=args.near_limit_seconds,
+                advisors=args.near_limit_desks,
+                service=args.near_limit_service,
+            )
+            result.phases += phase.summaries
+            result.message_cpu_ms = message_cpu(
+                start, procstat.snapshot(pids), phase.everything.count
+            )
+        if args.bridge_near_limit and rabbitmq is not None:
+            start = procstat.snapshot(pids)
+            summaries = await bridge_near_limit(
+                client,
+                sandbox,
+                kiosks.database_url,
+                *rabbitmq,
+                await kiosks.new(),
+                rate=args.bridge_rate,
+                seconds=args.bridge_seconds,
+                urgent_every=args.bridge_urgent_every,
+            )
+            result.phases += summaries
+            result.bridge_message_cpu_ms = message_cpu(
+                start, procstat.snapshot(pids), summaries[-1].count
+            )
+
+
+def message_cpu(
+    before: procstat.Snapshot, after: procstat.Snapshot, messages: int
+) -> dict[str, float]:
+    """CPU per delivered message over the near-limit phase (load, drain and reading back):
+    the bridge's figure is its per-message cost."""
+    per = 1000 / messages if messages else float("nan")
+    out = {"box": (after.box - before.box) * per}
+    out |= {k: (after.processes[k] - before.processes[k]) * per for k in after.processes}
+    return out
 
 
 async def run_baseline(
@@ -134,6 +194,28 @@ async def main() -> int:
     parser.add_argument("--workers", type=int, default=32, help="closed-loop clients")
     parser.add_argument("--delivery-rate", type=float, default=20.0)
     parser.add_argument("--delivery-count", type=int, default=200)
+    parser.add_argument(
+        "--near-limit",
+        action="store_true",
+        help="add the near-limit delivery phase: chats' 'created' plus advisors' calls near"
+        " 30 messages/s, the urgent messages' latency apart",
+    )
+    parser.add_argument("--near-limit-rate", type=float, default=22.0, help="tickets/s")
+    parser.add_argument("--near-limit-seconds", type=float, default=15.0)
+    parser.add_argument("--near-limit-desks", type=int, default=8, help="advisors calling")
+    parser.add_argument(
+        "--near-limit-service", type=float, default=2.0, help="seconds from a call to its start"
+    )
+    parser.add_argument(
+        "--bridge-near-limit",
+        action="store_true",
+        help="add the bridge-only phase: notifications published straight to RabbitMQ just"
+        " over 30/s, urgent and normal latency apart, bridge CPU per message",
+    )
+    parser.add_argument("--bridge-rate", type=float, default=33.0, help="messages/s published")
+    parser.add_argument("--bridge-seconds", type=float, default=15.0)
+    parser.add_argument("--bridge-urgent-every", type=int, default=10, help="1 in N urgent")
+    parser.add_argument("--skip-delivery", action="store_true", help="no created->delivered")
     parser.add_argument("--self-hosted", action="store_true", help="start a private stack")
     parser.add_argument("--no-baseline", action="store_true", help="measure the stack only")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
@@ -152,8 +234,19 @@ async def main() -> int:
             if not args.no_baseline:
                 results.append(await run_baseline(stack.database_url, log_dir, kiosks, args))
             pids = {n: stack.supervisor.pid(n) for n in MEASURED if n in stack.specs}
+            rabbitmq = (
+                stack.env["RABBITMQ_URL"],
+                stack.env.get("RABBITMQ_EXCHANGE") or get_settings().rabbitmq_exchange,
+            )
             ours, profiles = await measure(
-                "ticketero", stack.api_url, kiosks, args, pids, stack.sandbox_url, args.profile
+                "ticketero",
+                stack.api_url,
+                kiosks,
+                args,
+                pids,
+                stack.sandbox_url,
+                args.profile,
+                rabbitmq,
             )
             results.append(ours)
         finally:
@@ -163,7 +256,11 @@ async def main() -> int:
         kiosks = KioskIssuer(database_url)
         if not args.no_baseline:
             results.append(await run_baseline(database_url, log_dir, kiosks, args))
-        ours, _ = await measure("ticketero", args.api, kiosks, args, {}, args.sandbox)
+        settings = get_settings()
+        rabbitmq = (settings.rabbitmq_url.get_secret_value(), settings.rabbitmq_exchange)
+        ours, _ = await measure(
+            "ticketero", args.api, kiosks, args, {}, args.sandbox, rabbitmq=rabbitmq
+        )
         results.append(ours)
     ratio = report.ratios(results[0], results[-1]) if len(results) == 2 else None
     print()

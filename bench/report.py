@@ -28,6 +28,10 @@ class TargetResult:
     box_cpu_ms_per_ticket: float = math.nan
     process_cpu_ms_per_ticket: dict[str, float] = field(default_factory=dict)
     rss_mb: dict[str, float] = field(default_factory=dict)
+    #: CPU ms per delivered message over the near-limit phase ("box" and per process).
+    message_cpu_ms: dict[str, float] = field(default_factory=dict)
+    #: The same over the bridge-only phase (nothing upstream of the bridge runs).
+    bridge_message_cpu_ms: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -76,6 +80,15 @@ def text(results: list[TargetResult], ratio: dict[str, dict[str, float | None]] 
                 f"    {name:<12} CPU/ticket {ms:7.2f} ms"
                 + ("" if rss is None else f"   RSS {rss:7.1f} MB")
             )
+        for label, per_message in (
+            ("near-limit phase", result.message_cpu_ms),
+            ("bridge-only phase", result.bridge_message_cpu_ms),
+        ):
+            if per_message:
+                lines.append(
+                    f"  CPU per delivered message ({label}): "
+                    + "  ".join(f"{k} {ms:.2f} ms" for k, ms in per_message.items())
+                )
     if ratio:
         lines.append("== stack / baseline")
         for phase, figures in ratio.items():

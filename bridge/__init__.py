@@ -7,3 +7,11 @@ updates arrive), `leader` (which bridge polls), `updates` and `commands` (the bo
 `confirmations` (pending /cancelar). The Bot API client and its answer
 classification are `messaging.telegram` (shared with the operations alerts).
 """
+
+import sys
+
+# httpx imports its command-line client (click, rich, pygments: about 6 MB of RSS and
+# 25 ms per process) whenever those are installed; no bridge code runs it. A None entry
+# makes that optional import fail, and httpx falls back to a stub `main`.
+if "httpx" not in sys.modules:
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]

@@ -59,10 +59,12 @@ class Deliverer:
         text: str,
         parse_mode: str = "HTML",
         on_failure: OnFailure | None = None,
+        *,
+        urgent: bool = False,
     ) -> SendResult:
         quick = limited = 0
         while True:
-            async with self._limiter.slot(chat_id):
+            async with self._limiter.slot(chat_id, urgent=urgent):
                 result = await self._telegram.send_message(chat_id, text, parse_mode)
                 if isinstance(result, RetryLater) and result.reason == RATE_LIMITED:
                     self._limiter.pause(min(result.retry_after or 1.0, self._max_pause))

@@ -41,6 +41,7 @@ from domain.contracts import REPORT_DELIVERY_SIGNAL, DeliveryReport
 from domain.states import FINAL_MESSAGE_STATES, DeliveryOutcome, MessageState
 from messaging.messages import OutboundTelegram
 from messaging.telegram import Failure, Permanent, RetryLater, SendResult, Sent
+from messaging.topology import is_urgent
 
 log = logging.getLogger("ticketero.bridge")
 #: The SENDING lease: renewed every third of it while sending; a crashed sender's
@@ -146,7 +147,11 @@ class NotificationHandler:
         renewing = asyncio.create_task(self._renew(out))
         try:
             result = await self._deliverer.deliver(
-                out.chat_id, out.text, out.parse_mode, on_failure=record_failure
+                out.chat_id,
+                out.text,
+                out.parse_mode,
+                on_failure=record_failure,
+                urgent=is_urgent(out.kind),
             )
         except asyncio.CancelledError:
             # Stopping mid-send: the copy goes back to the queue, the attempt is claimable now.

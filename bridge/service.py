@@ -40,12 +40,16 @@ from messaging.topology import (
     declare_exchange,
     declare_telegram_queue,
     declare_updates_queue,
+    declare_urgent_queue,
     retire_legacy_queue,
 )
 from settings import Settings
 
 log = logging.getLogger("ticketero.bridge")
 PREFETCH = 32
+#: The urgent queue has a channel and prefetch of its own: a call is taken from the broker
+#: at once even while 32 "created" wait for the rate limit, then goes first (limiter).
+URGENT_PREFETCH = 16
 RECONNECT_SECONDS = 1.0
 #: How long a message whose handling met a database or Temporal outage waits before it is
 #: returned to the queue for another try.
@@ -97,6 +101,10 @@ class Bridge:
         exchange = await declare_exchange(channel, self._settings.rabbitmq_exchange)
         queue = await declare_telegram_queue(channel, exchange)
         await self._consume(queue, self._notifications.handle)
+        urgent_channel = await self._connection.channel()
+        await urgent_channel.set_qos(prefetch_count=URGENT_PREFETCH)
+        urgent = await declare_urgent_queue(urgent_channel, exchange)
+        await self._consume(urgent, self._notifications.handle)
         await self._consume(await declare_dead_reports(channel), self._dead_letters.handle)
         left = await retire_legacy_queue(self._connection, self._settings.rabbitmq_exchange)
         if left:

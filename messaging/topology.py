@@ -3,6 +3,12 @@
 Queue arguments cannot change once a queue exists (RabbitMQ answers
 PRECONDITION_FAILED), so the dead-lettering Telegram queue has a new name
 (`ticketero.telegram.v2`); the bridge retires the old `ticketero.telegram`.
+
+Time-critical notifications ("your turn", a recall) go to a queue of their own,
+`ticketero.telegram.urgent`, under a four-word routing key the three-word
+`notification.telegram.*` binding does not match: in one queue a call would wait
+behind every "created" already queued (FIFO), and the bridge consumes the urgent
+queue with its own prefetch so it is never stuck behind a full prefetch of others.
 """
 
 from __future__ import annotations
@@ -14,11 +20,18 @@ from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange, 
 from aio_pika.exceptions import AMQPChannelError
 from pamqp.common import FieldTable
 
+from domain.contracts import MSG_RECALLED, MSG_YOUR_TURN
+
 log = logging.getLogger("ticketero.messaging")
 
 TELEGRAM_QUEUE = "ticketero.telegram.v2"
 LEGACY_TELEGRAM_QUEUE = "ticketero.telegram"
 TELEGRAM_ROUTING = "notification.telegram.*"
+#: The queue of time-critical notifications (kinds in URGENT_KINDS).
+URGENT_TELEGRAM_QUEUE = "ticketero.telegram.urgent"
+URGENT_TELEGRAM_ROUTING = "notification.telegram.urgent.*"
+#: The customer must walk to a desk now: these go before every other notification.
+URGENT_KINDS = frozenset({MSG_YOUR_TURN, MSG_RECALLED})
 #: Raw Bot API updates received by the API's webhook, handled by the bridge.
 UPDATES_QUEUE = "ticketero.telegram.updates"
 UPDATE_ROUTING = "telegram.update"
@@ -30,7 +43,13 @@ DEAD_REPORT_QUEUE = "ticketero.telegram.dead.report"
 _DEAD_LETTERED: FieldTable = {"x-dead-letter-exchange": DEAD_LETTER_EXCHANGE}
 
 
+def is_urgent(kind: str) -> bool:
+    return kind in URGENT_KINDS
+
+
 def telegram_routing_key(kind: str) -> str:
+    if is_urgent(kind):
+        return f"notification.telegram.urgent.{kind.lower()}"
     return f"notification.telegram.{kind.lower()}"
 
 
@@ -45,7 +64,7 @@ async def declare_dead_letters(channel: AbstractChannel) -> AbstractQueue:
         DEAD_LETTER_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
     )
     dead = await channel.declare_queue(DEAD_LETTER_QUEUE, durable=True)
-    for key in (TELEGRAM_ROUTING, UPDATE_ROUTING):
+    for key in (TELEGRAM_ROUTING, URGENT_TELEGRAM_ROUTING, UPDATE_ROUTING):
         await dead.bind(dlx, routing_key=key)
     return dead
 
@@ -54,7 +73,8 @@ async def declare_dead_reports(channel: AbstractChannel) -> AbstractQueue:
     """The queue of dead-lettered notifications the bridge reports as FAILED."""
     await declare_dead_letters(channel)
     queue = await channel.declare_queue(DEAD_REPORT_QUEUE, durable=True)
-    await queue.bind(DEAD_LETTER_EXCHANGE, routing_key=TELEGRAM_ROUTING)
+    for key in (TELEGRAM_ROUTING, URGENT_TELEGRAM_ROUTING):
+        await queue.bind(DEAD_LETTER_EXCHANGE, routing_key=key)
     return queue
 
 
@@ -65,6 +85,20 @@ async def declare_telegram_queue(
     await declare_dead_letters(channel)
     queue = await channel.declare_queue(TELEGRAM_QUEUE, durable=True, arguments=_DEAD_LETTERED)
     await queue.bind(exchange, routing_key=TELEGRAM_ROUTING)
+    await declare_urgent_queue(channel, exchange)
+    return queue
+
+
+async def declare_urgent_queue(
+    channel: AbstractChannel, exchange: AbstractExchange
+) -> AbstractQueue:
+    """The queue of time-critical notifications; `declare_telegram_queue` declares it too,
+    so a publisher that declares the one never publishes an urgent kind to no queue."""
+    await declare_dead_letters(channel)
+    queue = await channel.declare_queue(
+        URGENT_TELEGRAM_QUEUE, durable=True, arguments=_DEAD_LETTERED
+    )
+    await queue.bind(exchange, routing_key=URGENT_TELEGRAM_ROUTING)
     return queue
 
 

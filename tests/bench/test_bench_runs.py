@@ -47,6 +47,38 @@ def test_bench_measures_baseline_and_stack_and_writes_json(tmp_path: Path) -> No
     )
 
 
+def test_near_limit_phases_report_urgent_messages_apart(tmp_path: Path) -> None:
+    """Both near-limit phases with tiny numbers: the urgent latency is its own phase."""
+    out = tmp_path / "near.json"
+    near = [
+        "--near-limit",
+        "--near-limit-rate",
+        "2",
+        "--near-limit-seconds",
+        "2",
+        "--near-limit-desks",
+        "1",
+        "--near-limit-service",
+        "0.5",
+    ]
+    bridge = ["--bridge-near-limit", "--bridge-rate", "10", "--bridge-seconds", "1",
+              "--bridge-urgent-every", "3"]  # fmt: skip
+    argv = [sys.executable, "-m", "bench", "--self-hosted", "--no-baseline", "--skip-delivery",
+            *TINY, *near, *bridge, "--json", str(out)]  # fmt: skip
+    done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "called -> urgent msg" in done.stdout and "urgent (your turn)" in done.stdout
+
+    stack = json.loads(out.read_text())["targets"]["ticketero"]
+    phases = {p["name"]: p for p in stack["phases"][2:]}
+    assert phases["near-limit created -> delivered"]["count"] > 0
+    assert phases["near-limit called -> urgent msg"]["count"] > 0  # the desk called someone
+    assert phases["bridge @ 10/s urgent (your turn)"]["count"] == 3
+    assert phases["bridge @ 10/s normal"]["count"] == 7
+    assert stack["message_cpu_ms"]["bridge"] > 0
+    assert stack["bridge_message_cpu_ms"]["bridge"] > 0
+
+
 def test_profile_top_ranks_functions_by_share_of_samples(tmp_path: Path) -> None:
     raw = tmp_path / "worker.txt"
     raw.write_text(
