@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     telegram_updates: Literal["polling", "webhook"] = "polling"
     telegram_webhook_secret: SecretStr = SecretStr("")
     telegram_timeout_seconds: float = 10.0
+    #: Messages per second for the whole bot (Telegram allows about 30); lower it to share
+    #: a bot with another sender. Near it, calls and recalls go before the rest.
+    telegram_send_rate: float = Field(default=30.0, gt=0)
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = 8081
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 
 import httpx
 
-from bridge.limiter import GLOBAL_RATE, GlobalLimiter, SendLimiter
+from bridge.limiter import GlobalLimiter, SendLimiter
 from bridge.service import Bridge
 from db.engine import make_engine
 from messaging.telegram import TelegramClient
@@ -19,16 +18,8 @@ from settings import get_settings
 from workflows.client import connect_temporal
 
 log = logging.getLogger("ticketero.bridge")
-#: Messages per second for the whole bot (Telegram's limit is about 30); lower it to
-#: share a bot with another sender, or in tests to see the urgent-first order.
+#: settings.telegram_send_rate's variable (tests lower it to see the urgent-first order).
 SEND_RATE_ENV = "TELEGRAM_SEND_RATE"
-
-
-def send_rate() -> float:
-    rate = float(os.environ.get(SEND_RATE_ENV) or GLOBAL_RATE)
-    if rate <= 0:
-        raise SystemExit(f"{SEND_RATE_ENV} must be positive")
-    return rate
 
 
 async def main() -> None:
@@ -54,7 +45,7 @@ async def main() -> None:
                 engine=engine,
                 telegram=TelegramClient(settings.telegram_base, settings.telegram_token, http),
                 temporal=temporal,
-                limiter=SendLimiter(GlobalLimiter(send_rate())),
+                limiter=SendLimiter(GlobalLimiter(settings.telegram_send_rate)),
             )
             starting = asyncio.create_task(bridge.start())
             stopped = asyncio.create_task(stop.wait())

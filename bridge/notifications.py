@@ -13,6 +13,9 @@ are shielded from shutdown cancellation: cutting them short would send twice.
 The one duplicate path left: a bridge that dies after Telegram took the message
 and before the SENT row is written (the crash-between-send-and-record window);
 its lease runs out and another bridge sends the message again.
+
+Long because each of those steps has its own failure path, and they only make sense
+read together.
 """
 
 from __future__ import annotations
