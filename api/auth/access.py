@@ -60,8 +60,9 @@ class DatabaseDirectory:
         )
 
 
-def staff_directory(request: Request) -> StaffDirectory:
-    """The database of the app's resources (made in its lifespan)."""
+async def staff_directory(request: Request) -> StaffDirectory:
+    """The database of the app's resources (made in its lifespan). Async so FastAPI does
+    not run it in its thread pool."""
     engine = getattr(getattr(request.app.state, "resources", None), "engine", None)
     if not isinstance(engine, AsyncEngine):
         raise ApiError(503, "service.starting", headers={"Retry-After": "2"})

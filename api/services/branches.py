@@ -10,6 +10,7 @@ from api.errors import ApiError
 from api.limits import TicketRateLimits
 from api.resources import Resources
 from api.schemas.branches import BranchCreate
+from api.services import kiosk_tokens
 from api.services.supervision import branch_key
 from db import branches as store
 from db import hours as hours_store
@@ -148,8 +149,7 @@ async def admit_ticket(
     if kiosk_token is None:
         limits.admit_address(address)
         return
-    async with res.engine.connect() as conn:
-        kiosk = await kiosk_store.by_token(conn, kiosk_token.strip())
+    kiosk = await _kiosk(res, kiosk_token.strip())
     if kiosk is None:
         raise ApiError(401, "kiosk.bad_token", field="X-Kiosk-Token")
     if kiosk.branch_office.lower() != branch_office.lower():
@@ -160,6 +160,21 @@ async def admit_ticket(
             field="branchOffice",
         )
     limits.admit_kiosk(kiosk.id)
+
+
+async def _kiosk(res: Resources, token: str) -> kiosk_store.KioskRow | None:
+    """The token's active kiosk; valid tokens are believed for a few seconds
+    (api.services.kiosk_tokens, which bounds how late a revocation takes effect)."""
+    hashed = kiosk_store.token_hash(token)
+    found = kiosk_tokens.cached(hashed)
+    if found is not None:
+        return found
+    since = kiosk_tokens.generation()
+    async with res.engine.connect() as conn:
+        found = await kiosk_store.by_token_hash(conn, hashed)
+    if found is not None:
+        kiosk_tokens.remember(hashed, found, since)
+    return found
 
 
 async def issue_kiosk(
@@ -190,3 +205,4 @@ async def revoke_kiosk(res: Resources, branch: str, kiosk_id: int) -> None:
             raise ApiError(
                 404, "kiosk.not_found", params={"kiosk": kiosk_id, "branch": repr(branch)}
             )
+    kiosk_tokens.forget()  # committed: this process stops accepting the token at once
