@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 from api.error_messages import Localized
@@ -11,6 +10,7 @@ from api.limits import TicketRateLimits
 from api.resources import Resources
 from api.schemas.branches import BranchCreate
 from api.services import kiosk_tokens
+from api.services.short_cache import ShortCache
 from api.services.supervision import branch_key
 from db import branches as store
 from db import hours as hours_store
@@ -39,27 +39,25 @@ async def create_branch(res: Resources, body: BranchCreate) -> BranchRow:
 
 
 # Hours by lower-cased branch name, for a few seconds: a kiosk's burst of tickets does not
-# take a database connection each. Edits through this process forget them at once.
+# take a database connection each (one lookup per branch in flight). Edits through this
+# process forget them at once.
 _HOURS_TTL_SECONDS = 5.0
-_hours_cache: dict[str, tuple[float, hours_store.BranchHoursRow | None]] = {}
+_hours_cache: ShortCache[str, hours_store.BranchHoursRow] = ShortCache(
+    _HOURS_TTL_SECONDS, 10_000, keep_none=True
+)
 
 
 async def _hours(res: Resources, name: str) -> hours_store.BranchHoursRow | None:
-    key, now = name.lower(), time.monotonic()
-    cached = _hours_cache.get(key)
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    async with res.engine.connect() as conn:
-        found = await hours_store.hours_by_name(conn, name)
-    if len(_hours_cache) >= _KNOWN_MAX:
-        _hours_cache.clear()
-    _hours_cache[key] = (now + _HOURS_TTL_SECONDS, found)
-    return found
+    async def fetch() -> hours_store.BranchHoursRow | None:
+        async with res.engine.connect() as conn:
+            return await hours_store.hours_by_name(conn, name)
+
+    return await _hours_cache.get(name.lower(), fetch)
 
 
 def forget_hours() -> None:
     """Drop the cached hours (after a branch's hours change)."""
-    _hours_cache.clear()
+    _hours_cache.forget()
 
 
 async def require_open(res: Resources, name: str, now: datetime | None = None) -> None:
@@ -166,15 +164,12 @@ async def _kiosk(res: Resources, token: str) -> kiosk_store.KioskRow | None:
     """The token's active kiosk; valid tokens are believed for a few seconds
     (api.services.kiosk_tokens, which bounds how late a revocation takes effect)."""
     hashed = kiosk_store.token_hash(token)
-    found = kiosk_tokens.cached(hashed)
-    if found is not None:
-        return found
-    since = kiosk_tokens.generation()
-    async with res.engine.connect() as conn:
-        found = await kiosk_store.by_token_hash(conn, hashed)
-    if found is not None:
-        kiosk_tokens.remember(hashed, found, since)
-    return found
+
+    async def fetch() -> kiosk_store.KioskRow | None:
+        async with res.engine.connect() as conn:
+            return await kiosk_store.by_token_hash(conn, hashed)
+
+    return await kiosk_tokens.kiosk_of(hashed, fetch)
 
 
 async def issue_kiosk(

@@ -1,6 +1,7 @@
-"""The kiosk token cache (api.services.kiosk_tokens) keeps revocation bounded: an entry is
-believed for `TTL_SECONDS` at most, a revocation through this process forgets it at once,
-and only valid tokens are kept. The clock is a controlled one, so the bound is exact."""
+"""The kiosk token cache (api.services.kiosk_tokens on api.services.short_cache) keeps
+revocation bounded: an entry is believed for `TTL_SECONDS` at most, a revocation through
+this process forgets it at once (and the lookups in flight), only valid tokens are kept,
+and a burst shares one lookup. The clock is a controlled one, so the bound is exact."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.services import kiosk_tokens
-from db.kiosks import KioskRow, token_hash
+from api.services import kiosk_tokens, short_cache
+from api.services.short_cache import ShortCache
+from db.kiosks import KioskRow
 from tests.support.branches import add_branch, bootstrap_headers
 from tests.support.data import ticket_body
 
@@ -41,39 +43,81 @@ class Clock:
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
-    kiosk_tokens.forget()
     fake = Clock()
-    monkeypatch.setattr(kiosk_tokens.time, "monotonic", fake)
+    monkeypatch.setattr(short_cache.time, "monotonic", fake)
     yield fake
-    kiosk_tokens.forget()
 
 
-def test_a_valid_token_is_believed_for_the_ttl_and_no_longer(clock: Clock) -> None:
-    hashed = token_hash("kiosk_abc")
-    kiosk_tokens.remember(hashed, KIOSK, kiosk_tokens.generation())
+class Lookups:
+    """A database stand-in that answers when told to, counting the lookups."""
+
+    def __init__(self, answer: KioskRow | None) -> None:
+        self.answer = answer
+        self.count = 0
+        self.release = asyncio.Event()
+
+    async def __call__(self) -> KioskRow | None:
+        self.count += 1
+        await self.release.wait()
+        return self.answer
+
+
+def kiosk_cache() -> ShortCache[str, KioskRow]:
+    return ShortCache(kiosk_tokens.TTL_SECONDS, kiosk_tokens.MAX_ENTRIES, keep_none=False)
+
+
+async def test_a_valid_token_is_believed_for_the_ttl_and_no_longer(clock: Clock) -> None:
+    cache, lookups = kiosk_cache(), Lookups(KIOSK)
+    lookups.release.set()
+    assert await cache.get("h", lookups) == KIOSK
 
     clock.now += kiosk_tokens.TTL_SECONDS - 0.01
-    assert kiosk_tokens.cached(hashed) == KIOSK
+    assert await cache.get("h", lookups) == KIOSK and lookups.count == 1
     clock.now += 0.01
-    assert kiosk_tokens.cached(hashed) is None
+    assert await cache.get("h", lookups) == KIOSK and lookups.count == 2
 
 
-def test_forget_drops_entries_and_the_answers_of_lookups_in_flight(clock: Clock) -> None:
-    first, second = token_hash("kiosk_one"), token_hash("kiosk_two")
-    kiosk_tokens.remember(first, KIOSK, kiosk_tokens.generation())
-    in_flight = kiosk_tokens.generation()  # a lookup started before the revocation
+async def test_an_invalid_token_is_looked_up_every_time(clock: Clock) -> None:
+    cache, lookups = kiosk_cache(), Lookups(None)
+    lookups.release.set()
 
-    kiosk_tokens.forget()
-    kiosk_tokens.remember(second, KIOSK, in_flight)
-
-    assert kiosk_tokens.cached(first) is None
-    assert kiosk_tokens.cached(second) is None
+    assert await cache.get("h", lookups) is None
+    assert await cache.get("h", lookups) is None
+    assert lookups.count == 2 and len(cache) == 0
 
 
-def test_the_cache_stays_bounded(clock: Clock) -> None:
+async def test_concurrent_requests_share_one_lookup(clock: Clock) -> None:
+    cache, lookups = kiosk_cache(), Lookups(KIOSK)
+    waiting = [asyncio.ensure_future(cache.get("h", lookups)) for _ in range(20)]
+    await asyncio.sleep(0)  # let them all reach the lookup in flight
+
+    lookups.release.set()
+
+    assert await asyncio.gather(*waiting) == [KIOSK] * 20
+    assert lookups.count == 1
+
+
+async def test_forget_drops_entries_lookups_in_flight_and_their_answers(clock: Clock) -> None:
+    cache, stale, fresh = kiosk_cache(), Lookups(KIOSK), Lookups(None)
+    before = asyncio.ensure_future(cache.get("h", stale))  # started before the revocation
+    await asyncio.sleep(0)
+
+    cache.forget()
+    after = asyncio.ensure_future(cache.get("h", fresh))
+    fresh.release.set()
+    stale.release.set()
+
+    assert await after is None and fresh.count == 1  # did not wait for the stale lookup
+    assert await before == KIOSK
+    assert cache.cached("h") == (False, None)  # the stale answer was not kept
+
+
+async def test_the_cache_stays_bounded(clock: Clock) -> None:
+    cache, lookups = kiosk_cache(), Lookups(KIOSK)
+    lookups.release.set()
     for n in range(kiosk_tokens.MAX_ENTRIES + 5):
-        kiosk_tokens.remember(token_hash(f"kiosk_{n}"), KIOSK, kiosk_tokens.generation())
-        assert len(kiosk_tokens._entries) <= kiosk_tokens.MAX_ENTRIES
+        await cache.get(f"h{n}", lookups)
+        assert len(cache) <= kiosk_tokens.MAX_ENTRIES
 
 
 @pytest.mark.e2e
