@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from api.db_reads import lookup
 from api.error_messages import Localized
 from api.errors import ApiError
 from api.limits import TicketRateLimits
@@ -49,7 +50,7 @@ _hours_cache: ShortCache[str, hours_store.BranchHoursRow] = ShortCache(
 
 async def _hours(res: Resources, name: str) -> hours_store.BranchHoursRow | None:
     async def fetch() -> hours_store.BranchHoursRow | None:
-        async with res.engine.connect() as conn:
+        async with lookup(res.engine) as conn:
             return await hours_store.hours_by_name(conn, name)
 
     return await _hours_cache.get(name.lower(), fetch)
@@ -166,7 +167,7 @@ async def _kiosk(res: Resources, token: str) -> kiosk_store.KioskRow | None:
     hashed = kiosk_store.token_hash(token)
 
     async def fetch() -> kiosk_store.KioskRow | None:
-        async with res.engine.connect() as conn:
+        async with lookup(res.engine) as conn:
             return await kiosk_store.by_token_hash(conn, hashed)
 
     return await kiosk_tokens.kiosk_of(hashed, fetch)

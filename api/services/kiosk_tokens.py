@@ -3,7 +3,7 @@ database for its token on every request.
 
 A kiosk token is a revocable credential, so the cache is bounded in time and size:
 
-- An entry lives `TTL_SECONDS` (3 s). Revoking a kiosk through this process forgets
+- An entry lives `TTL_SECONDS` (5 s). Revoking a kiosk through this process forgets
   every entry at once (`forget`); another API replica stops accepting the revoked token
   at most `TTL_SECONDS` after the revocation committed (plus one lookup in flight). That
   bound is the documented revocation delay of kiosk tokens.
@@ -22,7 +22,7 @@ from api.services.short_cache import ShortCache
 from db.kiosks import KioskRow
 
 #: How long a token found valid is believed without asking the database again.
-TTL_SECONDS = 3.0
+TTL_SECONDS = 5.0
 MAX_ENTRIES = 1024
 
 _valid: ShortCache[str, KioskRow] = ShortCache(TTL_SECONDS, MAX_ENTRIES, keep_none=False)
