@@ -67,7 +67,8 @@ class ShortCache(Generic[K, V]):
         if hit:
             return value
         pending = self._pending.get(key)
-        if pending is None:
+        # A lookup left by another event loop (a test's app, closed mid-lookup) is not awaited.
+        if pending is None or pending.get_loop() is not asyncio.get_running_loop():
             pending = asyncio.ensure_future(fetch())
             self._pending[key] = pending
             pending.add_done_callback(self._settled(key, self._generation))
