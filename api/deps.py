@@ -9,7 +9,9 @@ from fastapi import Depends, Request
 from api.resources import Resources
 
 
-def get_resources(request: Request) -> Resources:
+async def get_resources(request: Request) -> Resources:
+    """Async on purpose: FastAPI runs a plain `def` dependency in its thread pool, a
+    thread hop per request for an attribute read."""
     resources: Resources = request.app.state.resources
     return resources
 

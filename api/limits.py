@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import json
 import math
-import time
 
 from fastapi import FastAPI, Request
 from limits import RateLimitItem, parse_many
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.errors import ApiError, error_body, scope_message
+from api.moving_windows import MovingWindows, Window
 from settings import Settings
 
 __all__ = [
@@ -134,34 +132,35 @@ def client_address(request: Request) -> str:
 
 
 class TicketRateLimits:
-    """Moving-window limits on ticket creation, per address and per kiosk."""
+    """Moving-window limits on ticket creation, per address and per kiosk (the settings in
+    `limits` notation, counted by api.moving_windows: no timer thread per request)."""
 
     def __init__(self, per_address: str, per_kiosk: str) -> None:
-        self.per_address = parse_many(per_address)
-        self.per_kiosk = parse_many(per_kiosk)
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.per_address = _windows(parse_many(per_address))
+        self.per_kiosk = _windows(parse_many(per_kiosk))
+        self._windows = MovingWindows()
 
     def admit_address(self, address: str) -> None:
-        self._admit(self.per_address, "address", address)
+        self._admit(self.per_address, f"address/{address}")
 
     def admit_kiosk(self, kiosk_id: int) -> None:
-        self._admit(self.per_kiosk, "kiosk", str(kiosk_id))
+        self._admit(self.per_kiosk, f"kiosk/{kiosk_id}")
 
-    def _admit(self, items: list[RateLimitItem], *key: str) -> None:
+    def _admit(self, windows: list[Window], key: str) -> None:
         """Count one creation, or a 429 with `Retry-After` when a window is full."""
-        full = [item for item in items if not self._limiter.test(item, *key)]
-        if full:
-            now = time.time()
-            reset = max(self._limiter.get_window_stats(item, *key).reset_time for item in full)
-            wait = max(1, math.ceil(reset - now))
+        wait = self._windows.hit(windows, key)
+        if wait > 0:
+            seconds = max(1, math.ceil(wait))
             raise ApiError(
                 429,
                 "ticket.rate_limited",
-                params={"seconds": wait},
-                headers={"Retry-After": str(wait)},
+                params={"seconds": seconds},
+                headers={"Retry-After": str(seconds)},
             )
-        for item in items:
-            self._limiter.hit(item, *key)
+
+
+def _windows(items: list[RateLimitItem]) -> list[Window]:
+    return [Window(item.amount, float(item.get_expiry())) for item in items]
 
 
 def ticket_limits(request: Request) -> TicketRateLimits:

@@ -14,7 +14,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, Query, Request, Response
 
-from api.auth.deps import auth_settings
+from api.auth.deps import settings_of
 from api.errors import ApiError
 
 T = TypeVar("T")
@@ -45,13 +45,13 @@ class Page:
             self.response.headers["Link"] = f'<{url}>; rel="next"'
 
 
-def page(
+async def page(
     request: Request,
     response: Response,
     limit: Annotated[int | None, Query(ge=1, description=LIMIT_DOC)] = None,
     offset: Annotated[int, Query(ge=0, le=2_147_483_647, description=OFFSET_DOC)] = 0,
 ) -> Page:
-    settings = auth_settings(request)
+    settings = settings_of(request)
     if limit is None:
         limit = min(settings.page_size_default, settings.page_size_max)
     elif limit > settings.page_size_max:

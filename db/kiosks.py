@@ -81,10 +81,14 @@ async def get(conn: AsyncConnection, kiosk_id: int) -> KioskRow | None:
 
 async def by_token(conn: AsyncConnection, token: str) -> KioskRow | None:
     """The active (not revoked) kiosk holding this token."""
+    return await by_token_hash(conn, token_hash(token))
+
+
+async def by_token_hash(conn: AsyncConnection, hashed: str) -> KioskRow | None:
+    """The active (not revoked) kiosk whose token has this `token_hash`."""
     row = (
         await conn.execute(
-            text(_SELECT + " WHERE k.token_hash = :h AND k.revoked_at IS NULL"),
-            {"h": token_hash(token)},
+            text(_SELECT + " WHERE k.token_hash = :h AND k.revoked_at IS NULL"), {"h": hashed}
         )
     ).first()
     return None if row is None else _row(row)

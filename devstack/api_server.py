@@ -35,7 +35,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     sock = socket.socket(fileno=args.fd)  # family and type read from the descriptor
     # X-Forwarded-For is believed only from TRUSTED_PROXIES, by the app itself.
-    config = uvicorn.Config(args.app, server_header=False, proxy_headers=False)
+    # uvloop and httptools named (not "auto"), as in devstack.stack's API command.
+    config = uvicorn.Config(
+        args.app, server_header=False, proxy_headers=False, loop="uvloop", http="httptools"
+    )
     _Server(config).run(sockets=[sock])
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.auth.principal import Principal
+from api.db_reads import lookup
 from api.errors import ApiError
 
 _LOOKUP = text(
@@ -38,7 +39,7 @@ class DatabaseDirectory:
     async def find(self, user_id: int) -> Principal | None:
         if not 0 < user_id < 2**31:
             return None
-        async with self.engine.connect() as conn:
+        async with lookup(self.engine) as conn:  # one statement: no BEGIN/ROLLBACK
             row = (await conn.execute(_LOOKUP, {"id": user_id})).first()
         if row is None or not row.active:
             return None
@@ -60,8 +61,9 @@ class DatabaseDirectory:
         )
 
 
-def staff_directory(request: Request) -> StaffDirectory:
-    """The database of the app's resources (made in its lifespan)."""
+async def staff_directory(request: Request) -> StaffDirectory:
+    """The database of the app's resources (made in its lifespan). Async so FastAPI does
+    not run it in its thread pool."""
     engine = getattr(getattr(request.app.state, "resources", None), "engine", None)
     if not isinstance(engine, AsyncEngine):
         raise ApiError(503, "service.starting", headers={"Retry-After": "2"})

@@ -38,6 +38,7 @@ __all__ = [
     "current_principal",
     "oauth2_scheme",
     "require_roles",
+    "settings_of",
 ]
 
 TOKEN_URL = "/api/auth/token"  # noqa: S105 - a path, not a secret
@@ -47,11 +48,16 @@ REVOKED = "Access token no longer valid: the user is inactive or changed; log in
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 
 
-def auth_settings(request: Request) -> Settings:
+def settings_of(request: Request) -> Settings:
     """The app's settings (from its lifespan resources), else the process settings."""
     resources = getattr(request.app.state, "resources", None)
     settings = getattr(resources, "settings", None)
     return settings if isinstance(settings, Settings) else get_settings()
+
+
+async def auth_settings(request: Request) -> Settings:
+    """`settings_of` as a dependency; async so FastAPI does not run it in its thread pool."""
+    return settings_of(request)
 
 
 async def current_principal(

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
+from api.db_reads import lookup
 from api.error_messages import Localized
 from api.errors import ApiError
 from api.limits import TicketRateLimits
 from api.resources import Resources
 from api.schemas.branches import BranchCreate
+from api.services import kiosk_tokens
+from api.services.short_cache import ShortCache
 from api.services.supervision import branch_key
 from db import branches as store
 from db import hours as hours_store
@@ -38,27 +40,25 @@ async def create_branch(res: Resources, body: BranchCreate) -> BranchRow:
 
 
 # Hours by lower-cased branch name, for a few seconds: a kiosk's burst of tickets does not
-# take a database connection each. Edits through this process forget them at once.
+# take a database connection each (one lookup per branch in flight). Edits through this
+# process forget them at once.
 _HOURS_TTL_SECONDS = 5.0
-_hours_cache: dict[str, tuple[float, hours_store.BranchHoursRow | None]] = {}
+_hours_cache: ShortCache[str, hours_store.BranchHoursRow] = ShortCache(
+    _HOURS_TTL_SECONDS, 10_000, keep_none=True
+)
 
 
 async def _hours(res: Resources, name: str) -> hours_store.BranchHoursRow | None:
-    key, now = name.lower(), time.monotonic()
-    cached = _hours_cache.get(key)
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    async with res.engine.connect() as conn:
-        found = await hours_store.hours_by_name(conn, name)
-    if len(_hours_cache) >= _KNOWN_MAX:
-        _hours_cache.clear()
-    _hours_cache[key] = (now + _HOURS_TTL_SECONDS, found)
-    return found
+    async def fetch() -> hours_store.BranchHoursRow | None:
+        async with lookup(res.engine) as conn:
+            return await hours_store.hours_by_name(conn, name)
+
+    return await _hours_cache.get(name.lower(), fetch)
 
 
 def forget_hours() -> None:
     """Drop the cached hours (after a branch's hours change)."""
-    _hours_cache.clear()
+    _hours_cache.forget()
 
 
 async def require_open(res: Resources, name: str, now: datetime | None = None) -> None:
@@ -148,8 +148,7 @@ async def admit_ticket(
     if kiosk_token is None:
         limits.admit_address(address)
         return
-    async with res.engine.connect() as conn:
-        kiosk = await kiosk_store.by_token(conn, kiosk_token.strip())
+    kiosk = await _kiosk(res, kiosk_token.strip())
     if kiosk is None:
         raise ApiError(401, "kiosk.bad_token", field="X-Kiosk-Token")
     if kiosk.branch_office.lower() != branch_office.lower():
@@ -160,6 +159,18 @@ async def admit_ticket(
             field="branchOffice",
         )
     limits.admit_kiosk(kiosk.id)
+
+
+async def _kiosk(res: Resources, token: str) -> kiosk_store.KioskRow | None:
+    """The token's active kiosk; valid tokens are believed for a few seconds
+    (api.services.kiosk_tokens, which bounds how late a revocation takes effect)."""
+    hashed = kiosk_store.token_hash(token)
+
+    async def fetch() -> kiosk_store.KioskRow | None:
+        async with lookup(res.engine) as conn:
+            return await kiosk_store.by_token_hash(conn, hashed)
+
+    return await kiosk_tokens.kiosk_of(hashed, fetch)
 
 
 async def issue_kiosk(
@@ -190,3 +201,4 @@ async def revoke_kiosk(res: Resources, branch: str, kiosk_id: int) -> None:
             raise ApiError(
                 404, "kiosk.not_found", params={"kiosk": kiosk_id, "branch": repr(branch)}
             )
+    kiosk_tokens.forget()  # committed: this process stops accepting the token at once

@@ -26,6 +26,7 @@ from typing import Any
 import aio_pika
 from sqlalchemy import text
 
+from api.db_reads import lookup
 from api.errors import ApiError
 from api.resources import Resources
 
@@ -42,7 +43,7 @@ def _down(err: BaseException) -> dict[str, Any]:
 
 
 async def check_db(res: Resources) -> dict[str, Any]:
-    async with (res.probe_engine or res.engine).connect() as conn:
+    async with lookup(res.probe_engine or res.engine) as conn:
         await conn.execute(text("SELECT 1"))
     return {"status": "UP", "details": {"database": "PostgreSQL"}}
 
