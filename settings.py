@@ -127,6 +127,9 @@ class Settings(BaseSettings):
 
     # --- workers: one graceful period at shutdown, within compose's stop_grace_period ---
     worker_shutdown_seconds: float = Field(default=15.0, ge=0)
+    # Run the ticket workflows in the Temporal sandbox (runtime determinism checks, ~3x the
+    # worker CPU per ticket): only to chase a suspected non-determinism on a dev stack.
+    worker_sandboxed_workflows: bool = False
 
     # --- limits (README "Security"); rates use the `limits` notation, e.g. "20/minute" ---
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
