@@ -84,6 +84,7 @@ def build_worker(client: Client, settings: Settings, publisher: Publisher) -> Wo
         max_concurrent_local_activities=activity_slots(settings),
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
         workflow_runner=workflow_runner(settings),
+        max_cached_workflows=settings.worker_max_cached_workflows,
     )
 
 
