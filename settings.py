@@ -130,6 +130,13 @@ class Settings(BaseSettings):
 
     # --- workers: one graceful period at shutdown, within compose's stop_grace_period ---
     worker_shutdown_seconds: float = Field(default=15.0, ge=0)
+    # Run the ticket workflows in the Temporal sandbox (runtime determinism checks, ~3x the
+    # worker CPU per ticket): only to chase a suspected non-determinism on a dev stack.
+    worker_sandboxed_workflows: bool = False
+    # Open workflows kept in the worker's sticky cache (~0.1 MB each: 1000 -> ~225 MB RSS,
+    # 100 -> ~135 MB); an evicted ticket replays its whole history on its next task (~20 ms
+    # of worker CPU for a full day's history), so trade RSS for CPU only when memory is short.
+    worker_max_cached_workflows: int = Field(default=1000, ge=0)
 
     # --- limits (README "Security"); rates use the `limits` notation, e.g. "20/minute" ---
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)

@@ -13,7 +13,7 @@ import signal
 from datetime import timedelta
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.lifecycle import LifecycleActivities
@@ -30,17 +30,31 @@ from workflows.search import ensure_search_attributes
 from workflows.ticket import TicketWorkflow
 
 log = logging.getLogger("ticketero.worker")
-# The sandbox re-imports the workflow modules for each run and forbids non-deterministic
-# calls there (clock, randomness, uuid4, I/O). Only side-effect-free modules the workflows
-# share with the rest of the process are passed through (imported once): pydantic and our
-# pure `domain` package. Never `with_passthrough_all_modules()`: that passes `workflows.*`
-# through too, and their `datetime.now`/`random`/`uuid4` would go unguarded in production.
-# tests/workflows/test_replay.py replays recorded histories with this very runner.
-SANDBOX = SandboxedWorkflowRunner(
+# The hot workflows (a ticket and its notifications) run UNSANDBOXED. The sandbox built a
+# fresh module world for every new workflow instance, re-importing `workflows.*`: a third
+# of the worker's CPU per ticket, and every cached instance kept its own copy of those
+# modules (RSS grew with the sticky cache). Determinism is guarded before a deploy instead
+# of at run time, which is now safe because both guards run in `make test`:
+#  - tests/workflows/test_workflow_determinism_guard.py reads workflows/*.py (AST) and fails
+#    on a host clock, randomness, uuid4, asyncio.sleep, I/O, os.environ, threads, or a
+#    module-level import of db/activities/httpx/sqlalchemy/aio_pika outside
+#    `workflow.unsafe.imports_passed_through()`;
+#  - tests/workflows/test_replay.py replays every recorded history with WORKFLOW_RUNNER,
+#    this very runner, so a change of commands without `workflow.patched` fails there.
+# SANDBOX (settings.worker_sandboxed_workflows) is the old runtime guard, kept to chase a
+# suspected non-determinism on a dev stack: it passes through only side-effect-free modules
+# (pydantic, our pure `domain`), never `workflows.*`, so their calls stay checked there.
+WORKFLOW_RUNNER: WorkflowRunner = UnsandboxedWorkflowRunner()
+SANDBOX: WorkflowRunner = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(
         "pydantic", "pydantic_core", "annotated_types", "domain"
     )
 )
+
+
+def workflow_runner(settings: Settings) -> WorkflowRunner:
+    """The production runner, or the sandbox when a dev stack asks for runtime checks."""
+    return SANDBOX if settings.worker_sandboxed_workflows else WORKFLOW_RUNNER
 
 
 def activity_slots(settings: Settings) -> int:
@@ -69,7 +83,8 @@ def build_worker(client: Client, settings: Settings, publisher: Publisher) -> Wo
         max_concurrent_activities=activity_slots(settings),
         max_concurrent_local_activities=activity_slots(settings),
         graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
-        workflow_runner=SANDBOX,
+        workflow_runner=workflow_runner(settings),
+        max_cached_workflows=settings.worker_max_cached_workflows,
     )
 
 

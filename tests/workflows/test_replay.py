@@ -16,7 +16,7 @@ from temporalio.worker import Replayer, Worker
 
 from domain.contracts import CREATE_UPDATE, TICKET_WORKFLOW, CreateResult, NewTicket, TicketOutcome
 from tests.workflows.clock_probe import ClockProbe
-from worker import SANDBOX
+from worker import SANDBOX, WORKFLOW_RUNNER
 from workflows.notification import NotificationWorkflow
 from workflows.ticket import TicketWorkflow
 
@@ -40,7 +40,7 @@ async def test_recorded_history_replays_on_todays_workflows(path: Path) -> None:
     replayer = Replayer(
         workflows=[TicketWorkflow, NotificationWorkflow],
         data_converter=pydantic_data_converter,
-        workflow_runner=SANDBOX,
+        workflow_runner=WORKFLOW_RUNNER,
     )
     await replayer.replay_workflow(history(path))
 
