@@ -67,8 +67,9 @@ async def test_an_unpatched_change_of_command_order_fails_replay() -> None:
 
 
 async def test_the_production_sandbox_still_refuses_the_host_clock_in_workflow_code() -> None:
-    """`worker.SANDBOX` passes through only what needs it; workflow modules stay sandboxed,
-    so `datetime.now()` in workflow code fails there instead of running unguarded."""
+    """`worker.SANDBOX`, the opt-in runner (WORKER_SANDBOXED_WORKFLOWS), passes through only
+    what needs it; workflow modules stay sandboxed, so `datetime.now()` in workflow code
+    fails there instead of running unguarded."""
     server = TEST_SERVER if TEST_SERVER.exists() else None
     async with (
         await WorkflowEnvironment.start_time_skipping(
