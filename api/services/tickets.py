@@ -9,6 +9,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from temporalio.client import (
     Client,
@@ -123,18 +124,18 @@ async def create_ticket(
             if res.settings.temporal_create_mode == "start_then_update":
                 result = await _start_then_update(client, new, workflow_id, task_queue, attributes)
             else:
+                operation = WithStartWorkflowOperation(
+                    TicketWorkflow.run,
+                    new,
+                    id=workflow_id,
+                    task_queue=task_queue,
+                    id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                    search_attributes=attributes,
+                )
+                _collect_start_error(operation)
                 result = await client.execute_update_with_start_workflow(
-                    CREATE,
-                    new.fingerprint,
-                    start_workflow_operation=WithStartWorkflowOperation(
-                        TicketWorkflow.run,
-                        new,
-                        id=workflow_id,
-                        task_queue=task_queue,
-                        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                        search_attributes=attributes,
-                    ),
+                    CREATE, new.fingerprint, start_workflow_operation=operation
                 )
     except WorkflowUpdateFailedError as err:
         raise _refusal(err) from None
@@ -156,6 +157,15 @@ async def create_ticket(
             headers={"Retry-After": "2"},
         ) from None
     return Created(ticket=result.ticket, created=result.created)
+
+
+def _collect_start_error(operation: WithStartWorkflowOperation[Any, Any]) -> None:
+    """Nobody awaits the operation's start handle: on a failed or cut call (our 503 path)
+    the SDK puts the error there too, and asyncio would log it at ERROR as "Future exception
+    was never retrieved". The error itself is handled where the call raises it."""
+    handle: asyncio.Future[Any] | None = getattr(operation, "_workflow_handle", None)
+    if handle is not None:
+        handle.add_done_callback(lambda f: f.cancelled() or f.exception())
 
 
 async def _start_then_update(
