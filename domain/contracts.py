@@ -48,6 +48,11 @@ RECORD_CHAT_LINK = "link_chat"
 ENQUEUE_NOTIFICATION = "enqueue_notification"
 GIVE_UP_NOTIFICATION = "give_up_notification"
 
+# Search attributes of notification workflows (registered by workflows.search): named here
+# too because the create activity, which may not import workflows, sets them at start.
+SA_TICKET_REFERENCE = "TicketReference"
+SA_MESSAGE_KIND = "MessageKind"
+
 # Application error types the API maps to HTTP answers.
 ERR_ACTIVE_TICKET_EXISTS = "ActiveTicketExists"
 ERR_IDEMPOTENCY_MISMATCH = "IdempotencyKeyMismatch"
@@ -115,6 +120,9 @@ class CreateOutcome(BaseModel):
     conflicting: TicketView | None = None
     branch_id: int | None = None
     advisor_free: bool = False
+    #: The activity also started the ticket's "created" notification workflow (a chat was
+    #: given): the ticket workflow then starts no child for it. False in older histories.
+    created_message_started: bool = False
 
 
 class CreateResult(BaseModel):
