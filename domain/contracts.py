@@ -48,8 +48,7 @@ RECORD_CHAT_LINK = "link_chat"
 ENQUEUE_NOTIFICATION = "enqueue_notification"
 GIVE_UP_NOTIFICATION = "give_up_notification"
 
-# Search attributes of notification workflows (registered by workflows.search): named here
-# too because the create activity, which may not import workflows, sets them at start.
+# Notification workflows' search attributes (workflows.search), set at start by activities.
 SA_TICKET_REFERENCE = "TicketReference"
 SA_MESSAGE_KIND = "MessageKind"
 
@@ -120,8 +119,7 @@ class CreateOutcome(BaseModel):
     conflicting: TicketView | None = None
     branch_id: int | None = None
     advisor_free: bool = False
-    #: The activity also started the ticket's "created" notification workflow (a chat was
-    #: given): the ticket workflow then starts no child for it. False in older histories.
+    #: It also started the "created" message's workflow (a chat was given): no child for it.
     created_message_started: bool = False
 
 
