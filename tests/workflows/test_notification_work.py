@@ -15,16 +15,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
+from activities.lifecycle import LifecycleActivities
+from activities.notifications import NotificationActivities
 from activities.publisher import Publisher
+from activities.tickets import TicketActivities
 from domain.contracts import (
+    CREATE_TICKET,
     MSG_CREATED,
     MSG_YOUR_TURN,
     REPORT_DELIVERY_SIGNAL,
     TRANSITION_UPDATE,
+    CreateOutcome,
     DeliveryReport,
     NewTicket,
     NotificationOutcome,
@@ -38,6 +45,7 @@ from tests.support.stack import Stack
 from tests.support.wait import eventually
 from tests.workflows.conftest import ticket_worker
 from tests.workflows.record_histories import offline_advisor
+from workflows.notification import NotificationWorkflow
 from workflows.search import MESSAGE_KIND, TICKET_REFERENCE
 from workflows.ticket import TicketWorkflow
 
@@ -157,3 +165,47 @@ async def test_a_chat_ticket_and_its_messages_cost_few_workflow_tasks(
         attributes = (await note.describe()).typed_search_attributes
         assert attributes.get(TICKET_REFERENCE) == str(new.reference)
         assert attributes.get(MESSAGE_KIND) == kind
+
+
+async def test_a_created_message_started_by_an_activity_whose_answer_was_lost_is_sent_once(
+    env: WorkflowEnvironment, engine: AsyncEngine, stack: Stack
+) -> None:
+    """The create activity started the message but told the workflow it had not (its
+    answer lost to a timeout): the workflow's own start finds it running and goes on."""
+    publisher = Publisher(stack.env["RABBITMQ_URL"], "ticketero.events")
+    real = TicketActivities(engine, "America/Santiago", publisher)
+    notes = NotificationActivities(engine, publisher)
+    lifecycle = LifecycleActivities(engine, env.client, publisher)
+
+    @activity.defn(name=CREATE_TICKET)
+    async def started_but_unsure(new: NewTicket) -> CreateOutcome:
+        outcome = await real.create_ticket(new)
+        assert outcome.created_message_started
+        return outcome.model_copy(update={"created_message_started": False})
+
+    new = new_ticket(branch_name("Work"), chat_id())
+    async with Worker(
+        env.client,
+        task_queue=QUEUE,
+        workflows=[TicketWorkflow, NotificationWorkflow],
+        activities=[
+            started_but_unsure,
+            lifecycle.apply_transition,
+            lifecycle.after_queue_change,
+            notes.enqueue_notification,
+            notes.give_up_notification,
+        ],
+    ):
+        ticket = await create(env.client, new)
+        await delivered(env.client, notification_workflow_id(new.reference, MSG_CREATED))
+        await eventually(
+            lambda: _has(ticket, "START_CHILD_WORKFLOW_EXECUTION_FAILED", 1),
+            what="the workflow's own start refused (the message runs already)",
+        )
+        await ticket.execute_update(
+            TRANSITION_UPDATE,
+            Transition(action="CANCEL", actor="customer:web"),
+            result_type=TicketState,
+        )
+        await ticket.result()  # the refused start did not fail the ticket
+    await publisher.close()
