@@ -39,11 +39,11 @@ ACTIVITY_RETRY = RetryPolicy(
 PATCH_REPORT_ATTEMPTS = "notification-report-attempts"
 #: Behind this patch, a message carries TicketReference and MessageKind search attributes.
 PATCH_SEARCH_ATTRIBUTES = "notification-search-attributes"
-#: Behind this patch (one marker instead of the two above, whose behaviour it includes):
-#: the enqueue is a local activity (its first try runs in the first workflow task, no
-#: activity task round trip), and the search attributes are upserted only when the
-#: starter did not set them at start.
-PATCH_LOCAL_ENQUEUE = "notification-local-enqueue"
+#: Behind this patch (one marker and version upsert instead of the two above, whose
+#: behaviour it includes): the search attributes are upserted only when the starter did
+#: not set them at start. The enqueue stays a (non-local) activity: as a local activity it
+#: took the worker's local-activity slots from ticket creations under load.
+PATCH_START_ATTRIBUTES = "notification-attributes-at-start"
 
 
 @workflow.defn(name=NOTIFICATION_WORKFLOW)
@@ -56,10 +56,10 @@ class NotificationWorkflow:
     @workflow.run
     async def run(self, req: NotificationRequest) -> NotificationOutcome:
         attempt = 0
-        local = workflow.patched(PATCH_LOCAL_ENQUEUE)
-        tagged = local or workflow.patched(PATCH_REPORT_ATTEMPTS)
+        current = workflow.patched(PATCH_START_ATTRIBUTES)
+        tagged = current or workflow.patched(PATCH_REPORT_ATTEMPTS)
         given = workflow.info().typed_search_attributes.get(TICKET_REFERENCE) is not None
-        if (local and not given) or (not local and workflow.patched(PATCH_SEARCH_ATTRIBUTES)):
+        if (current and not given) or (not current and workflow.patched(PATCH_SEARCH_ATTRIBUTES)):
             workflow.upsert_search_attributes(
                 [
                     TICKET_REFERENCE.value_set(str(req.ticket_reference)),
@@ -72,7 +72,14 @@ class NotificationWorkflow:
                 # A report still held from an earlier attempt is stale by now.
                 self._attempt, self._report = attempt, None
                 request = req.model_copy(update={"attempt": attempt})
-            enqueued = await self._enqueue(request, local)
+            enqueued = await workflow.execute_activity(
+                ENQUEUE_NOTIFICATION,
+                request,
+                result_type=EnqueuedNotification,
+                start_to_close_timeout=timedelta(seconds=30),
+                schedule_to_close_timeout=timedelta(hours=1),
+                retry_policy=ACTIVITY_RETRY,
+            )
             if enqueued.already_final:
                 return NotificationOutcome(
                     message_id=enqueued.message_id, state=enqueued.already_final
@@ -111,20 +118,6 @@ class NotificationWorkflow:
             if tagged:
                 self._attempt = attempt  # reports arriving during the sleep are stale
             await workflow.sleep(delay)
-
-    @staticmethod
-    async def _enqueue(request: NotificationRequest, local: bool) -> EnqueuedNotification:
-        """Record and publish the attempt (idempotent: one row per message, and the bridge
-        sends a message id once, however often it is published)."""
-        options: dict[str, object] = {
-            "result_type": EnqueuedNotification,
-            "start_to_close_timeout": timedelta(seconds=30),
-            "schedule_to_close_timeout": timedelta(hours=1),
-            "retry_policy": ACTIVITY_RETRY,
-        }
-        if local:
-            return await workflow.execute_local_activity(ENQUEUE_NOTIFICATION, request, **options)  # type: ignore[call-overload, no-any-return]
-        return await workflow.execute_activity(ENQUEUE_NOTIFICATION, request, **options)  # type: ignore[call-overload, no-any-return]
 
     @staticmethod
     async def _give_up(req: NotificationRequest, message_id: uuid.UUID, error: str) -> None:
