@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import logging
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.common import (
+    SearchAttributeKey,
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 
 from activities.maintenance_mode import ensure_writable
 from activities.publisher import Publisher
@@ -15,6 +22,9 @@ from db.chat_languages import chat_language
 from domain.contracts import (
     ENQUEUE_NOTIFICATION,
     GIVE_UP_NOTIFICATION,
+    NOTIFICATION_WORKFLOW,
+    SA_MESSAGE_KIND,
+    SA_TICKET_REFERENCE,
     EnqueuedNotification,
     GiveUpRequest,
     NotificationRequest,
@@ -24,6 +34,53 @@ from domain.contracts import (
 from domain.states import MessageState
 from messaging.messages import OutboundTelegram
 from messaging.texts import estimate_kind, render
+
+log = logging.getLogger("ticketero.activities")
+#: Bounds the start call inside the create activity (10 s start-to-close): a slow Temporal
+#: costs the creation at most this, and the ticket workflow starts the message instead.
+START_RPC_TIMEOUT = timedelta(seconds=3)
+
+
+async def start_notification_workflow(req: NotificationRequest) -> bool:
+    """Start a message's notification workflow from the running activity, on its task queue,
+    with its search attributes set at start (no upsert in the workflow) and eagerly (its
+    first task goes to this worker in the start's answer, without a poll).
+
+    True when it runs or ran (a retried activity finds it started: the id is never reused,
+    so the message exists once); False when Temporal could not be reached in time, and the
+    caller (the ticket workflow) starts it instead.
+    """
+    info = activity.info()
+    try:
+        await activity.client().start_workflow(
+            NOTIFICATION_WORKFLOW,
+            req,
+            id=notification_workflow_id(req.ticket_reference, req.kind, req.sequence),
+            task_queue=info.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(
+                        SearchAttributeKey.for_keyword(SA_TICKET_REFERENCE),
+                        str(req.ticket_reference),
+                    ),
+                    SearchAttributePair(SearchAttributeKey.for_keyword(SA_MESSAGE_KIND), req.kind),
+                ]
+            ),
+            request_eager_start=True,
+            rpc_timeout=START_RPC_TIMEOUT,
+        )
+    except WorkflowAlreadyStartedError:
+        return True
+    except Exception:  # any failure to start: the workflow's fallback covers it
+        log.warning(
+            "could not start the %s message of %s here; the ticket workflow will",
+            req.kind,
+            req.ticket_reference,
+            exc_info=True,
+        )
+        return False
+    return True
 
 
 class NotificationActivities:

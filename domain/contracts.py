@@ -48,6 +48,10 @@ RECORD_CHAT_LINK = "link_chat"
 ENQUEUE_NOTIFICATION = "enqueue_notification"
 GIVE_UP_NOTIFICATION = "give_up_notification"
 
+# Notification workflows' search attributes (workflows.search), set at start by activities.
+SA_TICKET_REFERENCE = "TicketReference"
+SA_MESSAGE_KIND = "MessageKind"
+
 # Application error types the API maps to HTTP answers.
 ERR_ACTIVE_TICKET_EXISTS = "ActiveTicketExists"
 ERR_IDEMPOTENCY_MISMATCH = "IdempotencyKeyMismatch"
@@ -115,6 +119,8 @@ class CreateOutcome(BaseModel):
     conflicting: TicketView | None = None
     branch_id: int | None = None
     advisor_free: bool = False
+    #: It also started the "created" message's workflow (a chat was given): no child for it.
+    created_message_started: bool = False
 
 
 class CreateResult(BaseModel):

@@ -39,6 +39,11 @@ ACTIVITY_RETRY = RetryPolicy(
 PATCH_REPORT_ATTEMPTS = "notification-report-attempts"
 #: Behind this patch, a message carries TicketReference and MessageKind search attributes.
 PATCH_SEARCH_ATTRIBUTES = "notification-search-attributes"
+#: Behind this patch (one marker and version upsert instead of the two above, whose
+#: behaviour it includes): the search attributes are upserted only when the starter did
+#: not set them at start. The enqueue stays a (non-local) activity: as a local activity it
+#: took the worker's local-activity slots from ticket creations under load.
+PATCH_START_ATTRIBUTES = "notification-attributes-at-start"
 
 
 @workflow.defn(name=NOTIFICATION_WORKFLOW)
@@ -51,8 +56,10 @@ class NotificationWorkflow:
     @workflow.run
     async def run(self, req: NotificationRequest) -> NotificationOutcome:
         attempt = 0
-        tagged = workflow.patched(PATCH_REPORT_ATTEMPTS)
-        if workflow.patched(PATCH_SEARCH_ATTRIBUTES):
+        current = workflow.patched(PATCH_START_ATTRIBUTES)
+        tagged = current or workflow.patched(PATCH_REPORT_ATTEMPTS)
+        given = workflow.info().typed_search_attributes.get(TICKET_REFERENCE) is not None
+        if (current and not given) or (not current and workflow.patched(PATCH_SEARCH_ATTRIBUTES)):
             workflow.upsert_search_attributes(
                 [
                     TICKET_REFERENCE.value_set(str(req.ticket_reference)),

@@ -10,13 +10,15 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.contracts import SA_MESSAGE_KIND, SA_TICKET_REFERENCE
+
 TICKET_STATUS = SearchAttributeKey.for_keyword("TicketStatus")
 BRANCH_OFFICE = SearchAttributeKey.for_keyword("BranchOffice")
 QUEUE_NAME = SearchAttributeKey.for_keyword("QueueName")
 TICKET_NUMBER = SearchAttributeKey.for_keyword("TicketNumber")
 #: Notification workflows: the ticket they speak for and the message kind (e.g. CALLED).
-TICKET_REFERENCE = SearchAttributeKey.for_keyword("TicketReference")
-MESSAGE_KIND = SearchAttributeKey.for_keyword("MessageKind")
+TICKET_REFERENCE = SearchAttributeKey.for_keyword(SA_TICKET_REFERENCE)
+MESSAGE_KIND = SearchAttributeKey.for_keyword(SA_MESSAGE_KIND)
 
 ALL = (
     TICKET_STATUS,

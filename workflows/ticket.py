@@ -15,8 +15,13 @@ import contextlib
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.common import (
+    RetryPolicy,
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from domain.contracts import (
@@ -93,6 +98,11 @@ RESERVATION_TIMER = "reservation-timer"
 #: Patch id: a replayed creation of a waiting ticket dispatches its queue (and its
 #: reservation's CALL, if one is stranded) again.
 REPLAYED_CREATION_DISPATCHES = "replayed-creation-dispatches"
+#: Patch id: the create activity starts the "created" message itself (no child for it).
+CREATED_MESSAGE_BY_CREATE = "created-message-started-by-create"
+#: Patch id: a message's child starts with its search attributes (the child upserts none),
+#: and a child found started already (by the create activity) is taken as sent.
+CHILD_SEARCH_ATTRIBUTES = "notification-child-search-attributes"
 #: How long a reserved ticket waits for its CALL before having it sent again. It normally
 #: lands within milliseconds; sent twice, it is one update (same id), answered twice.
 RESERVATION_GRACE = timedelta(seconds=5)
@@ -186,7 +196,7 @@ class TicketWorkflow:
                 search.TICKET_STATUS.value_set(ticket.status),
             ]
         )
-        if self._chat_id is not None:
+        if self._chat_id is not None and MSG_CREATED not in self._sent:
             self._outbox.append((MSG_CREATED, {}))
         await self._live(ticket.expires_at)
         if self._beside:
@@ -383,6 +393,8 @@ class TicketWorkflow:
                 )
             self._ticket = outcome.ticket
             self._status = TicketStatus(outcome.ticket.status)
+            if outcome.created_message_started and workflow.patched(CREATED_MESSAGE_BY_CREATE):
+                self._sent[MSG_CREATED] = 1  # its workflow runs: the main loop skips it
             self._branch_id = outcome.branch_id
             if outcome.advisor_free and outcome.branch_id is not None:
                 self._effects.append(QueueChange(branch_id=outcome.branch_id, queues=[self._queue]))
@@ -605,20 +617,36 @@ class TicketWorkflow:
         if sequence > 1 and kind not in _REPEATABLE:
             return
         self._sent[kind] = sequence
-        await workflow.start_child_workflow(
-            NotificationWorkflow.run,
-            NotificationRequest(
-                ticket_reference=self._new.reference,
-                kind=kind,
-                chat_id=self._chat_id,
-                language=self._language,
-                details=details,
-                sequence=sequence,
-            ),
-            id=notification_workflow_id(self._new.reference, kind, sequence),
-            parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        )
+        patched = workflow.patched(CHILD_SEARCH_ATTRIBUTES)
+        attributes = None
+        if patched:
+            attributes = TypedSearchAttributes(
+                [
+                    SearchAttributePair(search.TICKET_REFERENCE, str(self._new.reference)),
+                    SearchAttributePair(search.MESSAGE_KIND, kind),
+                ]
+            )
+        try:
+            await workflow.start_child_workflow(
+                NotificationWorkflow.run,
+                NotificationRequest(
+                    ticket_reference=self._new.reference,
+                    kind=kind,
+                    chat_id=self._chat_id,
+                    language=self._language,
+                    details=details,
+                    sequence=sequence,
+                ),
+                id=notification_workflow_id(self._new.reference, kind, sequence),
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=attributes,
+            )
+        except WorkflowAlreadyStartedError:
+            if not patched:
+                raise
+            # The create activity started it after all (its answer was lost): sent once.
+            workflow.logger.info("the %s message of %s runs already", kind, self._new.reference)
 
     async def _link(self, request: LinkChat) -> None:
         """Remember the customer's chat; the first link sends the "ticket created" message.
