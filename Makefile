@@ -66,8 +66,9 @@ tools: ## install prometheus/promtool, docker-compose, chromium + chromedriver (
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-bench: install ## baseline vs stack: latency, throughput, CPU per ticket, RSS (ARGS="--json out.json")
-	$(PY) -m bench --self-hosted $(ARGS)
+BENCH_DEFAULTS ?= --near-limit --endurance 10000
+bench: install ## baseline vs stack: latency, throughput, CPU per ticket, RSS after 2x10k tickets (ARGS="--json out.json"; BENCH_DEFAULTS= for the short form)
+	$(PY) -m bench --self-hosted $(BENCH_DEFAULTS) $(ARGS)
 
 chaos: install services ## faults under load on a private stack, then the invariants (CHAOS_ARGS=...)
 	$(PY) -m chaos $(CHAOS_ARGS)

@@ -1,6 +1,7 @@
 """`python -m bench`: ticket creation and delivery latency against a running stack.
 
-Phases: (1) open-loop POSTs at a fixed rate (default 50/s), (2) closed-loop
+Phases: (0) open-loop POSTs at a light 10/s (`--low-rate`, the latency a customer sees on
+an ordinary morning), (1) open-loop POSTs at a fixed rate (default 50/s), (2) closed-loop
 POSTs with N concurrent clients for the sustained maximum, (3) tickets linked
 to sandbox chats, timing created -> delivered from the ticket's createdAt to
 the moment the sandbox recorded the message; (4) with `--near-limit`, chats' tickets
@@ -31,6 +32,8 @@ import httpx
 
 from bench import procstat, report
 from bench.bridge_load import bridge_near_limit
+from bench.endurance import as_json, endurance
+from bench.endurance import text as endurance_text
 from bench.kiosk import KioskIssuer
 from bench.near_limit import near_limit
 from bench.phases import delivery, fixed_rate, saturate
@@ -72,6 +75,7 @@ async def measure(
             await profiler.start()
         before = procstat.snapshot(pids)
         phases: list[Summary] = [
+            await fixed_rate(client, await kiosks.new(), args.low_rate, args.seconds),
             await fixed_rate(client, open_kiosk, args.rate, args.seconds),
             await saturate(client, closed_kiosk, args.workers, args.seconds),
         ]
@@ -188,6 +192,7 @@ async def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--api", default="http://127.0.0.1:8080")
     parser.add_argument("--sandbox", default="http://127.0.0.1:8081")
+    parser.add_argument("--low-rate", type=float, default=10.0, help="the light open loop")
     parser.add_argument("--rate", type=float, default=50.0, help="open-loop POSTs per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up at 10/s")
@@ -215,6 +220,13 @@ async def main() -> int:
     parser.add_argument("--bridge-rate", type=float, default=33.0, help="messages/s published")
     parser.add_argument("--bridge-seconds", type=float, default=15.0)
     parser.add_argument("--bridge-urgent-every", type=int, default=10, help="1 in N urgent")
+    parser.add_argument(
+        "--endurance",
+        type=int,
+        default=0,
+        metavar="N",
+        help="then two runs of N tickets each, RSS of API, worker and bridge after each",
+    )
     parser.add_argument("--skip-delivery", action="store_true", help="no created->delivered")
     parser.add_argument("--self-hosted", action="store_true", help="start a private stack")
     parser.add_argument("--no-baseline", action="store_true", help="measure the stack only")
@@ -225,6 +237,7 @@ async def main() -> int:
     log_dir = Path(mkdtemp(prefix="bench-"))
     results: list[TargetResult] = []
     profiles = None
+    memory_text = ""
     if args.self_hosted:
         from devstack.ephemeral import start_stack, stop_stack
 
@@ -248,6 +261,10 @@ async def main() -> int:
                 args.profile,
                 rabbitmq,
             )
+            if args.endurance:
+                runs = await endurance(stack.api_url, kiosks, pids, args.endurance)
+                ours.memory_runs = as_json(runs)
+                memory_text = endurance_text(runs)
             results.append(ours)
         finally:
             await stop_stack(stack)
@@ -265,6 +282,8 @@ async def main() -> int:
     ratio = report.ratios(results[0], results[-1]) if len(results) == 2 else None
     print()
     print(report.text(results, ratio))
+    if memory_text:
+        print(memory_text)
     if args.json is not None:
         report.write_json(args.json, results, ratio, vars(args) | {"json": str(args.json),
                           "profile": str(args.profile)}, profiles)  # fmt: skip

@@ -32,6 +32,8 @@ class TargetResult:
     message_cpu_ms: dict[str, float] = field(default_factory=dict)
     #: The same over the bridge-only phase (nothing upstream of the bridge runs).
     bridge_message_cpu_ms: dict[str, float] = field(default_factory=dict)
+    #: `--endurance N`: tickets, seconds and RSS after each of the two runs (bench/endurance).
+    memory_runs: list[dict[str, object]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)

@@ -12,12 +12,13 @@ from pathlib import Path
 from bench.profile import top
 
 REPO = Path(__file__).resolve().parents[2]
-TINY = ["--rate", "5", "--seconds", "1", "--workers", "2", "--warmup", "0.5"]
+TINY = ["--low-rate", "3", "--rate", "5", "--seconds", "1", "--workers", "2", "--warmup", "0.5"]
 
 
 def test_bench_measures_baseline_and_stack_and_writes_json(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
-    argv = [sys.executable, "-m", "bench", "--self-hosted", *TINY, "--delivery-count", "3"]
+    argv = [sys.executable, "-m", "bench", "--self-hosted", *TINY, "--delivery-count", "3",
+            "--endurance", "4"]  # fmt: skip
     done = subprocess.run(
         [*argv, "--json", str(out)], cwd=REPO, capture_output=True, text=True, timeout=240
     )
@@ -28,18 +29,26 @@ def test_bench_measures_baseline_and_stack_and_writes_json(tmp_path: Path) -> No
     targets = doc["targets"]
     assert set(targets) == {"baseline", "ticketero"}
     for target in targets.values():
-        creation = target["phases"][:2]
+        creation = target["phases"][:3]
         assert all(p["count"] > 0 and p["errors"] == 0 for p in creation), creation
         assert target["tickets"] == sum(p["count"] for p in creation)
         assert target["box_cpu_ms_per_ticket"] > 0
     stack = targets["ticketero"]
     assert {"api", "worker", "bridge", "temporal"} <= set(stack["process_cpu_ms_per_ticket"])
     assert all(mb > 0 for mb in stack["rss_mb"].values())
-    assert stack["phases"][2]["name"].startswith("created -> delivered")
-    assert stack["phases"][2]["count"] == 3
+    assert [p["name"] for p in stack["phases"][:2]] == [
+        "POST /api/tickets @ 3/s",
+        "POST /api/tickets @ 5/s",
+    ]
+    assert stack["phases"][3]["name"].startswith("created -> delivered")
+    assert stack["phases"][3]["count"] == 3
+    memory = stack["memory_runs"]
+    assert [run["tickets"] for run in memory] == [4, 4]
+    assert all(run["app_rss_mb"] > 0 for run in memory)
+    assert "growth from run 1 to run 2" in done.stdout
     assert targets["baseline"]["rss_mb"]["baseline"] > 0
     ratios = doc["ratios"]
-    assert len(ratios) == 3  # two creation phases and the CPU
+    assert len(ratios) == 4  # three creation phases and the CPU
     assert all(
         v is not None and math.isfinite(v) and v > 0
         for figures in ratios.values()
@@ -70,7 +79,7 @@ def test_near_limit_phases_report_urgent_messages_apart(tmp_path: Path) -> None:
     assert "called -> urgent msg" in done.stdout and "urgent (your turn)" in done.stdout
 
     stack = json.loads(out.read_text())["targets"]["ticketero"]
-    phases = {p["name"]: p for p in stack["phases"][2:]}
+    phases = {p["name"]: p for p in stack["phases"][3:]}
     assert phases["near-limit created -> delivered"]["count"] > 0
     assert phases["near-limit called -> urgent msg"]["count"] > 0  # the desk called someone
     assert phases["bridge @ 10/s urgent (your turn)"]["count"] == 3
