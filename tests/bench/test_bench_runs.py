@@ -15,15 +15,25 @@ REPO = Path(__file__).resolve().parents[2]
 TINY = ["--low-rate", "3", "--rate", "5", "--seconds", "1", "--workers", "2", "--warmup", "0.5"]
 
 
+#: Both near-limit phases with tiny numbers: the urgent latency is its own phase.
+NEAR = ["--near-limit", "--near-limit-rate", "2", "--near-limit-seconds", "2",
+        "--near-limit-desks", "1", "--near-limit-service", "0.5"]  # fmt: skip
+BRIDGE = ["--bridge-near-limit", "--bridge-rate", "10", "--bridge-seconds", "1",
+          "--bridge-urgent-every", "3"]  # fmt: skip
+
+
 def test_bench_measures_baseline_and_stack_and_writes_json(tmp_path: Path) -> None:
+    """One run, as `make bench` does it: baseline, stack, delivery, both near-limit phases
+    and the two memory runs (one stack start for all, to keep the suite short)."""
     out = tmp_path / "bench.json"
     argv = [sys.executable, "-m", "bench", "--self-hosted", *TINY, "--delivery-count", "3",
-            "--endurance", "4"]  # fmt: skip
+            *NEAR, *BRIDGE, "--endurance", "4"]  # fmt: skip
     done = subprocess.run(
-        [*argv, "--json", str(out)], cwd=REPO, capture_output=True, text=True, timeout=240
+        [*argv, "--json", str(out)], cwd=REPO, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "stack / baseline" in done.stdout
+    assert "called -> urgent msg" in done.stdout and "urgent (your turn)" in done.stdout
 
     doc = json.loads(out.read_text())
     targets = doc["targets"]
@@ -55,31 +65,7 @@ def test_bench_measures_baseline_and_stack_and_writes_json(tmp_path: Path) -> No
         for v in figures.values()
     )
 
-
-def test_near_limit_phases_report_urgent_messages_apart(tmp_path: Path) -> None:
-    """Both near-limit phases with tiny numbers: the urgent latency is its own phase."""
-    out = tmp_path / "near.json"
-    near = [
-        "--near-limit",
-        "--near-limit-rate",
-        "2",
-        "--near-limit-seconds",
-        "2",
-        "--near-limit-desks",
-        "1",
-        "--near-limit-service",
-        "0.5",
-    ]
-    bridge = ["--bridge-near-limit", "--bridge-rate", "10", "--bridge-seconds", "1",
-              "--bridge-urgent-every", "3"]  # fmt: skip
-    argv = [sys.executable, "-m", "bench", "--self-hosted", "--no-baseline", "--skip-delivery",
-            *TINY, *near, *bridge, "--json", str(out)]  # fmt: skip
-    done = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "called -> urgent msg" in done.stdout and "urgent (your turn)" in done.stdout
-
-    stack = json.loads(out.read_text())["targets"]["ticketero"]
-    phases = {p["name"]: p for p in stack["phases"][3:]}
+    phases = {p["name"]: p for p in stack["phases"][4:]}
     assert phases["near-limit created -> delivered"]["count"] > 0
     assert phases["near-limit called -> urgent msg"]["count"] > 0  # the desk called someone
     assert phases["bridge @ 10/s urgent (your turn)"]["count"] == 3
