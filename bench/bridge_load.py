@@ -18,17 +18,16 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-import aio_pika
 import httpx
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from activities.publisher import Publisher
 from bench.kiosk import Kiosk
 from bench.phases import ticket_body
 from bench.stats import Summary, summarize
 from db.messages import ensure_pending
 from domain.contracts import MSG_CREATED, MSG_YOUR_TURN, message_key, notification_workflow_id
 from messaging.messages import OutboundTelegram
-from messaging.topology import declare_exchange, telegram_routing_key
 
 DRAIN_SECONDS = 60.0
 
@@ -88,26 +87,15 @@ async def bridge_near_limit(
         client, database_url, kiosk, int(rate * seconds), max(urgent_every, 1)
     )
     published: dict[int, datetime] = {}
-    connection = await aio_pika.connect_robust(rabbitmq_url)
+    publisher = Publisher(rabbitmq_url, exchange_name)  # the worker's own publishing path
     try:
-        channel = await connection.channel(publisher_confirms=False)
-        exchange = await declare_exchange(channel, exchange_name)
         t0 = time.perf_counter()
         for i, out in enumerate(messages):
             await asyncio.sleep(max(0.0, t0 + i / rate - time.perf_counter()))
             published[out.chat_id] = datetime.now(UTC)
-            await exchange.publish(
-                aio_pika.Message(
-                    body=out.model_dump_json().encode(),
-                    content_type="application/json",
-                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                    message_id=str(out.message_id),
-                    type=out.kind,
-                ),
-                routing_key=telegram_routing_key(out.kind),
-            )
+            await publisher.publish_telegram(out)
     finally:
-        await connection.close()
+        await publisher.close()
     received: dict[int, datetime] = {}
     deadline = time.perf_counter() + DRAIN_SECONDS
     while len(received) < len(messages) and time.perf_counter() < deadline:

@@ -17,7 +17,7 @@ import httpx
 
 from bench import procstat
 from bench.kiosk import KioskIssuer
-from bench.phases import _post
+from bench.phases import post_ticket
 
 #: The processes whose memory the issue bounds.
 APP = ("api", "worker", "bridge")
@@ -56,7 +56,7 @@ async def create_many(
                 if issued % PER_BRANCH == 0:
                     kiosk = await kiosks.new()
                 mine = kiosk
-            _, resp = await _post(client, mine)
+            _, resp = await post_ticket(client, mine)
             if resp is not None and resp.status_code == 201:
                 created += 1
             else:

@@ -27,7 +27,7 @@ def ticket_body(branch: str, chat: int | None = None) -> dict[str, object]:
     return body
 
 
-async def _post(
+async def post_ticket(
     client: httpx.AsyncClient, kiosk: Kiosk, chat: int | None = None
 ) -> tuple[float, httpx.Response | None]:
     body = ticket_body(kiosk.branch, chat)
@@ -48,7 +48,7 @@ async def fixed_rate(
 
     async def one(i: int) -> tuple[float, httpx.Response | None]:
         await asyncio.sleep(max(0.0, t0 + i / rate - time.perf_counter()))
-        return await _post(client, kiosk)
+        return await post_ticket(client, kiosk)
 
     results = await asyncio.gather(*(one(i) for i in range(total)))
     elapsed = time.perf_counter() - t0
@@ -67,7 +67,7 @@ async def saturate(
     async def loop() -> None:
         nonlocal errors
         while time.perf_counter() < deadline:
-            lat, resp = await _post(client, kiosk)
+            lat, resp = await post_ticket(client, kiosk)
             if resp is not None and resp.status_code == 201:
                 ok.append(lat)
             else:
@@ -92,7 +92,7 @@ async def delivery(
 
     async def one(i: int) -> None:
         await asyncio.sleep(max(0.0, t0 + i / rate - time.perf_counter()))
-        _, resp = await _post(client, kiosk, base_chat + i)
+        _, resp = await post_ticket(client, kiosk, base_chat + i)
         if resp is not None and resp.status_code == 201:
             created[base_chat + i] = datetime.fromisoformat(resp.json()["createdAt"])
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -44,25 +43,12 @@ from tests.support.data import branch_name, chat_id
 from tests.support.stack import Stack
 from tests.support.wait import eventually
 from tests.workflows.conftest import ticket_worker
-from tests.workflows.record_histories import offline_advisor
+from tests.workflows.record_histories import new_ticket, offline_advisor
 from workflows.notification import NotificationWorkflow
 from workflows.search import MESSAGE_KIND, TICKET_REFERENCE
 from workflows.ticket import TicketWorkflow
 
 QUEUE = "notification-work"
-
-
-def new_ticket(branch: str, chat: int) -> NewTicket:
-    return NewTicket(
-        reference=uuid.uuid4(),
-        branch_office=branch,
-        queue="CAJA",
-        national_id_hash=uuid.uuid4().hex,
-        national_id_masked="*****111",
-        telegram_chat_id=chat,
-        fingerprint="f",
-        requested_at=datetime.now(UTC),
-    )
 
 
 async def create(client: Client, new: NewTicket) -> WorkflowHandle[Any, Any]:
