@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
+from temporalio.client import Client
 from temporalio.common import (
     SearchAttributeKey,
     SearchAttributePair,
@@ -41,22 +42,19 @@ log = logging.getLogger("ticketero.activities")
 START_RPC_TIMEOUT = timedelta(seconds=3)
 
 
-async def start_notification_workflow(req: NotificationRequest) -> bool:
-    """Start a message's notification workflow from the running activity, on its task queue,
-    with its search attributes set at start (no upsert in the workflow) and eagerly (its
-    first task goes to this worker in the start's answer, without a poll).
-
-    True when it runs or ran (a retried activity finds it started: the id is never reused,
-    so the message exists once); False when Temporal could not be reached in time, and the
-    caller (the ticket workflow) starts it instead.
-    """
-    info = activity.info()
+async def start_message_workflow(
+    client: Client, req: NotificationRequest, task_queue: str, *, eager: bool = False
+) -> None:
+    """Start a message's notification workflow with its search attributes set at start (no
+    upsert in the workflow). Started already counts as done: the id is never reused, so the
+    message exists once. `eager`: its first task goes to this process's worker in the
+    start's answer, without a poll (only where a worker of `task_queue` runs)."""
     try:
-        await activity.client().start_workflow(
+        await client.start_workflow(
             NOTIFICATION_WORKFLOW,
             req,
             id=notification_workflow_id(req.ticket_reference, req.kind, req.sequence),
-            task_queue=info.task_queue,
+            task_queue=task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=TypedSearchAttributes(
                 [
@@ -67,11 +65,20 @@ async def start_notification_workflow(req: NotificationRequest) -> bool:
                     SearchAttributePair(SearchAttributeKey.for_keyword(SA_MESSAGE_KIND), req.kind),
                 ]
             ),
-            request_eager_start=True,
+            request_eager_start=eager,
             rpc_timeout=START_RPC_TIMEOUT,
         )
     except WorkflowAlreadyStartedError:
-        return True
+        return
+
+
+async def start_notification_workflow(req: NotificationRequest) -> bool:
+    """Start a message's notification workflow from the running activity, on its task queue,
+    eagerly. True when it runs or ran; False when Temporal could not be reached in time, and
+    the caller (the ticket workflow) starts it instead.
+    """
+    try:
+        await start_message_workflow(activity.client(), req, activity.info().task_queue, eager=True)
     except Exception:  # any failure to start: the workflow's fallback covers it
         log.warning(
             "could not start the %s message of %s here; the ticket workflow will",

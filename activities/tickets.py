@@ -16,7 +16,7 @@ from domain.contracts import (
     NewTicket,
     NotificationRequest,
 )
-from messaging.live import ticket_event_routing_key
+from messaging.live import created_event, ticket_event_routing_key
 
 
 class TicketActivities:
@@ -51,16 +51,6 @@ class TicketActivities:
             )
         if ticket is not None and self._publisher is not None and outcome.branch_id is not None:
             await self._publisher.publish_event(
-                ticket_event_routing_key(outcome.branch_id, "CREATE"),
-                {
-                    "branch": ticket.branch_office,
-                    "number": ticket.number,
-                    "queue": ticket.queue,
-                    "action": "CREATE",
-                    "status": ticket.status,
-                    "desk": None,
-                    "at": ticket.created_at.isoformat(),
-                    "eventId": str(ticket.reference),
-                },
+                ticket_event_routing_key(outcome.branch_id, "CREATE"), created_event(ticket)
             )
         return outcome

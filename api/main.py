@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from activities.publisher import Publisher
 from api import pages
 from api.auth.users import ensure_bootstrap_supervisor
 from api.errors import install_error_handlers
@@ -30,6 +32,7 @@ from api.routes import (
     tickets,
 )
 from api.security_headers import ConfigurableCORSMiddleware, SecurityHeadersMiddleware
+from api.services import adoption
 from db.engine import make_engine
 from observability.logs import setup_logging
 from settings import Settings, get_settings
@@ -48,14 +51,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         engine = make_engine(cfg, timeouts=DB_TIMEOUTS)
         probe_engine = make_engine(cfg, timeouts=DB_TIMEOUTS, probe=True)
-        app.state.resources = Resources(
-            settings=cfg, engine=engine, temporal=TemporalHolder(cfg), probe_engine=probe_engine
+        publisher = Publisher(cfg.rabbitmq_url.get_secret_value(), cfg.rabbitmq_exchange)
+        res = app.state.resources = Resources(
+            settings=cfg,
+            engine=engine,
+            temporal=TemporalHolder(cfg),
+            probe_engine=probe_engine,
+            publisher=publisher,
         )
         app.state.live = LiveHub(cfg.rabbitmq_url.get_secret_value(), cfg.rabbitmq_exchange)
         await ensure_bootstrap_supervisor(engine, cfg)
+        sweep = (
+            asyncio.create_task(adoption.sweep_forever(res))
+            if cfg.ticket_adoption_seconds > 0
+            else None
+        )
         try:
             yield
         finally:
+            if sweep is not None:
+                sweep.cancel()
+            await res.drain()
+            await publisher.close()
             await app.state.live.close()
             await engine.dispose()
             await probe_engine.dispose()

@@ -10,17 +10,22 @@ api.services.health turns away the requests that would wait on a component seen 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RetryConfig
 
+from activities.publisher import Publisher
 from db.engine import DbTimeouts
 from settings import Settings
 
+log = logging.getLogger("ticketero.api.resources")
 #: Pool checkout, connect and statement bounds of the API's database pool (seconds). A
 #: statement past its bound costs one more connect (asyncpg sends the cancel on a new one).
 DB_TIMEOUTS = DbTimeouts(checkout=3.0, connect=2.0, statement=3.0)
@@ -81,3 +86,25 @@ class Resources:
     temporal: TemporalHolder
     #: The health probes' own connections (db.engine.make_engine(probe=True)).
     probe_engine: AsyncEngine | None = None
+    #: Live events of tickets the API itself created (best effort, see Publisher).
+    publisher: Publisher | None = None
+    #: Per-process helpers of the services, created on first use.
+    extras: dict[str, Any] = field(default_factory=dict)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` after the response; it must handle its own errors (it is logged and
+        dropped otherwise). Held here so the event loop does not lose it half-way."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("background work failed: %r", task.exception())
+
+    async def drain(self, seconds: float = 5.0) -> None:
+        """Let pending background work finish (at shutdown), for at most `seconds`."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=seconds)

@@ -242,16 +242,20 @@ async def find_active(
     return None if row is None else await _view(conn, row)
 
 
-async def create_ticket(engine: AsyncEngine, new: NewTicket, default_tz: str) -> CreateOutcome:
-    """Persist a new ticket once; a retry with the same reference returns the same ticket."""
+async def create_ticket(
+    engine: AsyncEngine, new: NewTicket, default_tz: str, *, workflow_pending: bool = False
+) -> CreateOutcome:
+    """Persist a new ticket once; a retry with the same reference returns the same ticket
+    (flagged when its fingerprint differs). `workflow_pending`: the caller starts the
+    ticket's workflow after this commit (the row is adopted until it says it did)."""
     try:
-        return await _create_once(engine, new, default_tz)
+        return await _create_once(engine, new, default_tz, workflow_pending)
     except IntegrityError:
         # A concurrent request for the same person won the partial unique index.
         async with engine.connect() as conn:
             existing = await get_ticket(conn, new.reference)
             if existing is not None:
-                return CreateOutcome(ticket=existing)
+                return CreateOutcome(ticket=existing, replayed=True)
             active = await find_active(conn, new.branch_office, new.national_id_hash)
         if active is None:
             raise
@@ -259,7 +263,8 @@ async def create_ticket(engine: AsyncEngine, new: NewTicket, default_tz: str) ->
 
 
 _EXISTING_OR_ACTIVE = (
-    "SELECT t.reference FROM ticket t JOIN branch b ON b.id = t.branch_id"
+    "SELECT t.reference, t.fingerprint, t.branch_id"
+    " FROM ticket t JOIN branch b ON b.id = t.branch_id"
     " WHERE t.reference = :r OR (lower(b.name) = lower(:b) AND t.national_id_hash = :h"
     " AND t.status IN :active) ORDER BY (t.reference = :r) DESC LIMIT 1"
 )
@@ -278,9 +283,9 @@ _INSERT = (
     "WITH ins AS (INSERT INTO ticket (reference, branch_id, queue, number, sequence,"
     " business_day, status, national_id_hash, national_id_masked, phone_masked,"
     " telegram_chat_id, language, workflow_id, arrived_at, created_at, updated_at, expires_at,"
-    " created_position)"
+    " fingerprint, workflow_started, created_position)"
     " VALUES (:r, :b, :q, :n, :s, :d, :status, :h, :m, :pm, :chat, :lang, :wf,"
-    " clock_timestamp(), clock_timestamp(), clock_timestamp(), :exp,"
+    " clock_timestamp(), clock_timestamp(), clock_timestamp(), :exp, :fp, :started,"
     " (SELECT count(*) + 1 FROM ticket w WHERE w.branch_id = :b AND w.queue = :q_count"
     " AND w.status IN :waiting))"
     " RETURNING reference, created_at, created_position, status),"
@@ -295,7 +300,9 @@ _INSERT = (
 )
 
 
-async def _create_once(engine: AsyncEngine, new: NewTicket, default_tz: str) -> CreateOutcome:
+async def _create_once(
+    engine: AsyncEngine, new: NewTicket, default_tz: str, workflow_pending: bool
+) -> CreateOutcome:
     async with engine.begin() as conn:
         found = (
             await conn.execute(
@@ -307,12 +314,18 @@ async def _create_once(engine: AsyncEngine, new: NewTicket, default_tz: str) -> 
                     "active": ACTIVE,
                 },
             )
-        ).scalar_one_or_none()
+        ).first()
         if found is not None:
-            ticket = await get_ticket(conn, found)
+            ticket = await get_ticket(conn, found.reference)
             assert ticket is not None
-            if found == new.reference:
-                return CreateOutcome(ticket=ticket)
+            if found.reference == new.reference:
+                mismatch = found.fingerprint not in (None, new.fingerprint)
+                return CreateOutcome(
+                    ticket=ticket,
+                    branch_id=found.branch_id,
+                    replayed=True,
+                    fingerprint_mismatch=mismatch,
+                )
             return CreateOutcome(conflicting=ticket)
         params = {"b": new.branch_office, "q": new.queue}
         place = (await conn.execute(text(_BRANCH_QUEUE), params)).first()
@@ -344,6 +357,8 @@ async def _create_once(engine: AsyncEngine, new: NewTicket, default_tz: str) -> 
                     "lang": new.language,
                     "wf": f"ticket-{new.reference}",
                     "exp": day_end,
+                    "fp": new.fingerprint,
+                    "started": not workflow_pending,
                     "e": created_event_id(new.reference),
                     "waiting": WAITING,
                     "status": TicketStatus.WAITING.value,

@@ -187,8 +187,6 @@ async def start_stack(
         "BOOTSTRAP_SUPERVISOR_USERNAME": BOOTSTRAP_USERNAME,
         "BOOTSTRAP_SUPERVISOR_PASSWORD": BOOTSTRAP_PASSWORD,
     }
-    if time_skipping:
-        env["TEMPORAL_CREATE_MODE"] = "start_then_update"
     env.update(extra_env or {})
     stack = Stack(
         supervisor=supervisor,

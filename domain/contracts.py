@@ -86,6 +86,10 @@ class NewTicket(BaseModel):
     language: str = "es"
     fingerprint: str
     requested_at: datetime
+    #: Set when the API persisted the ticket before starting its workflow (the default way
+    #: since the `row_then_start` creation): the workflow begins from it, no `create` update,
+    #: no local activity, no search-attribute upsert (the starter gave them).
+    created: CreateOutcome | None = None
 
 
 class WaitRange(BaseModel):
@@ -121,6 +125,14 @@ class CreateOutcome(BaseModel):
     advisor_free: bool = False
     #: It also started the "created" message's workflow (a chat was given): no child for it.
     created_message_started: bool = False
+    #: The reference existed already (a retry): nothing was written.
+    replayed: bool = False
+    #: ... and with another request's fingerprint (the API's check; the workflow compares
+    #: fingerprints itself).
+    fingerprint_mismatch: bool = False
+
+
+NewTicket.model_rebuild()
 
 
 class CreateResult(BaseModel):

@@ -4,7 +4,23 @@ from __future__ import annotations
 
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue
 
+from domain.contracts import TicketView
+
 LIVE_ROUTING = "ticket.#"
+
+
+def created_event(ticket: TicketView) -> dict[str, object]:
+    """The CREATE live event of a new ticket, as displays read it."""
+    return {
+        "branch": ticket.branch_office,
+        "number": ticket.number,
+        "queue": ticket.queue,
+        "action": "CREATE",
+        "status": ticket.status,
+        "desk": None,
+        "at": ticket.created_at.isoformat(),
+        "eventId": str(ticket.reference),
+    }
 
 
 def ticket_event_routing_key(branch_id: int, action: str) -> str:

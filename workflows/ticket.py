@@ -172,15 +172,21 @@ class TicketWorkflow:
         self._reservation_due: datetime | None = None
         self._lock = asyncio.Lock()
         self._beside: set[asyncio.Future[int]] = set()
+        if new.created is not None and new.created.ticket is not None:
+            # The API persisted it before starting us: begin from its row. Set here, before
+            # any handler runs, so a `create` update (a retry) is answered from it.
+            self._adopt(new.created)
 
     # -- main loop -------------------------------------------------------------------
 
     @workflow.run
     async def run(self, new: NewTicket) -> TicketOutcome:
+        adopted = self._ticket is not None  # started with its row (no timer, no upsert)
         try:
-            await workflow.wait_condition(
-                lambda: self._ticket is not None or self._rejected, timeout=CREATE_DEADLINE
-            )
+            if not adopted:
+                await workflow.wait_condition(
+                    lambda: self._ticket is not None or self._rejected, timeout=CREATE_DEADLINE
+                )
         except TimeoutError:
             if workflow.patched(EXPIRE_ORPHAN_ROW):
                 await self._expire_orphan_row()
@@ -190,12 +196,13 @@ class TicketWorkflow:
             await workflow.wait_condition(workflow.all_handlers_finished)
             return TicketOutcome(reference=new.reference, final_status="REJECTED")
         ticket = self._ticket
-        workflow.upsert_search_attributes(
-            [
-                search.TICKET_NUMBER.value_set(ticket.number),
-                search.TICKET_STATUS.value_set(ticket.status),
-            ]
-        )
+        if not adopted:
+            workflow.upsert_search_attributes(
+                [
+                    search.TICKET_NUMBER.value_set(ticket.number),
+                    search.TICKET_STATUS.value_set(ticket.status),
+                ]
+            )
         if self._chat_id is not None and MSG_CREATED not in self._sent:
             self._outbox.append((MSG_CREATED, {}))
         await self._live(ticket.expires_at)
@@ -391,14 +398,23 @@ class TicketWorkflow:
                     type=ERR_ACTIVE_TICKET_EXISTS,
                     non_retryable=True,
                 )
-            self._ticket = outcome.ticket
-            self._status = TicketStatus(outcome.ticket.status)
-            if outcome.created_message_started and workflow.patched(CREATED_MESSAGE_BY_CREATE):
-                self._sent[MSG_CREATED] = 1  # its workflow runs: the main loop skips it
-            self._branch_id = outcome.branch_id
-            if outcome.advisor_free and outcome.branch_id is not None:
-                self._effects.append(QueueChange(branch_id=outcome.branch_id, queues=[self._queue]))
+            created_message = outcome.created_message_started and workflow.patched(
+                CREATED_MESSAGE_BY_CREATE
+            )
+            self._adopt(outcome.model_copy(update={"created_message_started": created_message}))
+            assert outcome.ticket is not None
             return CreateResult(ticket=outcome.ticket, created=True)
+
+    def _adopt(self, outcome: CreateOutcome) -> None:
+        """Take the persisted ticket as this workflow's state (no commands: safe in init)."""
+        assert outcome.ticket is not None
+        self._ticket = outcome.ticket
+        self._status = TicketStatus(outcome.ticket.status)
+        if outcome.created_message_started:
+            self._sent[MSG_CREATED] = 1  # its workflow runs: the main loop skips it
+        self._branch_id = outcome.branch_id
+        if outcome.advisor_free and outcome.branch_id is not None:
+            self._effects.append(QueueChange(branch_id=outcome.branch_id, queues=[self._queue]))
 
     # -- transitions ---------------------------------------------------------------------
 

@@ -18,7 +18,6 @@ from temporalio.client import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import (
-    SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
@@ -30,6 +29,7 @@ from temporalio.workflow import UpdateMethodMultiParam
 from api.errors import ApiError
 from api.resources import Resources
 from api.schemas.tickets import CreateTicketRequest, TicketResponse
+from api.services import adoption
 from api.services.identity import national_id_hash
 from db import tickets as store
 from domain import references
@@ -43,7 +43,8 @@ from domain.contracts import (
     ticket_workflow_id,
 )
 from domain.national_id import mask_national_id, mask_phone
-from workflows import search
+from domain.states import ACTIVE_STATUSES, TicketStatus
+from messaging.live import created_event, ticket_event_routing_key
 from workflows.ticket import TicketWorkflow
 
 log = logging.getLogger("ticketero.api.tickets")
@@ -112,16 +113,13 @@ async def create_ticket(
     new = build_new_ticket(req, reference, res.settings.national_id_key.get_secret_value())
     workflow_id = ticket_workflow_id(new.reference)
     task_queue = res.settings.temporal_task_queue
-    attributes = TypedSearchAttributes(
-        [
-            SearchAttributePair(search.BRANCH_OFFICE, new.branch_office),
-            SearchAttributePair(search.QUEUE_NAME, new.queue),
-        ]
-    )
+    attributes = adoption.base_attributes(new)
     try:
         client = await res.temporal.get()
         async with asyncio.timeout(CREATE_TIMEOUT_SECONDS):
-            if res.settings.temporal_create_mode == "start_then_update":
+            if res.settings.temporal_create_mode == "row_then_start":
+                result = await _row_then_start(res, client, new, attributes)
+            elif res.settings.temporal_create_mode == "start_then_update":
                 result = await _start_then_update(client, new, workflow_id, task_queue, attributes)
             else:
                 operation = WithStartWorkflowOperation(
@@ -157,6 +155,45 @@ async def create_ticket(
             headers={"Retry-After": "2"},
         ) from None
     return Created(ticket=result.ticket, created=result.created)
+
+
+async def _row_then_start(
+    res: Resources, client: Client, new: NewTicket, attributes: TypedSearchAttributes
+) -> CreateResult:
+    """Number and insert the ticket in one transaction, then start its workflow with the
+    row (and, with a chat, its "created" message) by idempotent starts. Until those starts
+    are seen to succeed the row stays unadopted: a retry with the same Idempotency-Key, or
+    the adoption sweep (api.services.adoption), starts them."""
+    outcome = await store.create_ticket(
+        res.engine, new, res.settings.default_time_zone, workflow_pending=True
+    )
+    if outcome.ticket is None:
+        active = outcome.conflicting.model_dump(mode="json") if outcome.conflicting else None
+        raise ApiError(
+            409, "ticket.active_exists", extra={"activeTicket": _public(active)} if active else None
+        )
+    if outcome.fingerprint_mismatch:
+        raise ApiError(422, "idempotency.mismatch", field="Idempotency-Key")
+    ticket = outcome.ticket
+    if TicketStatus(ticket.status) in ACTIVE_STATUSES:
+        # A retry starts them too: its first attempt may have died between commit and start.
+        given = {
+            "replayed": False,
+            "advisor_free": outcome.advisor_free or outcome.replayed,
+            "created_message_started": new.telegram_chat_id is not None,
+        }
+        started = new.model_copy(update={"created": outcome.model_copy(update=given)})
+        await adoption.start_workflows(
+            client, started, res.settings.temporal_task_queue, attributes
+        )
+        adoption.seen_started(res, new.reference)
+    if not outcome.replayed and outcome.branch_id is not None and res.publisher is not None:
+        res.background(
+            res.publisher.publish_event(
+                ticket_event_routing_key(outcome.branch_id, "CREATE"), created_event(ticket)
+            )
+        )
+    return CreateResult(ticket=ticket, created=not outcome.replayed)
 
 
 def _collect_start_error(operation: WithStartWorkflowOperation[Any, Any]) -> None:

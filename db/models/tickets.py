@@ -40,6 +40,8 @@ class Ticket(SQLModel, table=True):
             "telegram_chat_id",
             postgresql_where=sql(f"telegram_chat_id IS NOT NULL AND {ACTIVE_TICKET}"),
         ),
+        # The API's adoption sweep finds rows whose workflow it has not seen started.
+        Index("ix_ticket_unadopted", "created_at", postgresql_where=sql("NOT workflow_started")),
     )
 
     reference: uuid.UUID = Field(primary_key=True)
@@ -69,6 +71,12 @@ class Ticket(SQLModel, table=True):
     created_position: int | None = None
     original_queue: str | None = Field(default=None, max_length=32)
     transfers: int = Field(default=0, sa_column_kwargs=server_default("0"))
+    #: The creation request's fingerprint: a retry with the same Idempotency-Key and another
+    #: request is refused (NULL on rows created before it was kept).
+    fingerprint: str | None = Field(default=None, max_length=64)
+    #: False while the API that wrote the row has not seen its workflow started (the
+    #: adoption sweep starts it); rows created inside their workflow are true.
+    workflow_started: bool = Field(default=True, sa_column_kwargs=server_default(sql("true")))
 
 
 class TicketEvent(SQLModel, table=True):

@@ -27,13 +27,16 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.publisher import Publisher
+from api.services import adoption
 from assignment import claims, dispatcher
-from db.tickets import ensure_branch
+from db.tickets import create_ticket, ensure_branch
 from domain.contracts import (
+    CREATE_UPDATE,
     MSG_CREATED,
     MSG_YOUR_TURN,
     REPORT_DELIVERY_SIGNAL,
     TRANSITION_UPDATE,
+    CreateResult,
     DeliveryReport,
     NewTicket,
     TicketState,
@@ -86,13 +89,17 @@ async def offline_advisor(engine: AsyncEngine, branch: str) -> int:
     return advisor_id
 
 
-async def start(client: Client, new: NewTicket) -> WorkflowHandle[TicketWorkflow, object]:
-    # The time-skipping server lacks update-with-start; start, then update (same handlers).
-    handle = await client.start_workflow(
-        TicketWorkflow.run, new, id=ticket_workflow_id(new.reference), task_queue=QUEUE
+async def start(
+    client: Client, new: NewTicket, engine: AsyncEngine
+) -> WorkflowHandle[TicketWorkflow, object]:
+    """As the API creates a ticket: the row first, then its workflow started with it."""
+    outcome = await create_ticket(engine, new, "America/Santiago", workflow_pending=True)
+    created = outcome.model_copy(
+        update={"created_message_started": new.telegram_chat_id is not None}
     )
-    await handle.execute_update(TicketWorkflow.create, new.fingerprint)
-    return handle
+    started = new.model_copy(update={"created": created})
+    await adoption.start_workflows(client, started, QUEUE, adoption.base_attributes(new))
+    return client.get_workflow_handle_for(TicketWorkflow.run, ticket_workflow_id(new.reference))
 
 
 async def act(handle: WorkflowHandle[TicketWorkflow, object], **fields: object) -> TicketState:
@@ -146,7 +153,7 @@ async def test_record(env: WorkflowEnvironment, engine: AsyncEngine, stack: Stac
         # 2. created (with a chat), called, started, completed; its messages delivered.
         chat = chat_id()
         happy = new_ticket(branch, chat)
-        h = await start(client, happy)
+        h = await start(client, happy, engine)
         await act(h, **call, advisor_name="Ana Uno")
         await act(h, action="START", **mine)
         await act(h, action="COMPLETE", **mine)
@@ -164,7 +171,7 @@ async def test_record(env: WorkflowEnvironment, engine: AsyncEngine, stack: Stac
 
         # 3. called, no-show by the timer, recalled once, served.
         ns = new_ticket(branch)
-        h = await start(client, ns)
+        h = await start(client, ns, engine)
         await act(h, **call)
         await until(h, "NO_SHOW")  # the branch's no-show wait is 2 s (real time)
         await act(h, action="RECALL", **mine, desk=3)
@@ -175,7 +182,7 @@ async def test_record(env: WorkflowEnvironment, engine: AsyncEngine, stack: Stac
 
         # 4. called, transferred by its advisor, called again in the new queue, completed.
         tr = new_ticket(branch)
-        h = await start(client, tr)
+        h = await start(client, tr, engine)
         await act(h, **call)
         await act(h, action="TRANSFER", **mine, target_queue="PERSONAL_BANKER")
         await act(h, **call, expected_queue="PERSONAL_BANKER")
@@ -186,7 +193,7 @@ async def test_record(env: WorkflowEnvironment, engine: AsyncEngine, stack: Stac
 
         # 5. cancelled by the customer while waiting.
         cn = new_ticket(branch)
-        h = await start(client, cn)
+        h = await start(client, cn, engine)
         await act(h, action="CANCEL", actor="customer:telegram", reason="via Telegram")
         await h.result()
         await save(client, h.id, "ticket-cancelled")
@@ -198,7 +205,7 @@ async def test_record(env: WorkflowEnvironment, engine: AsyncEngine, stack: Stac
         idle = await offline_advisor(engine, other)
         mine = {"actor": f"advisor:{idle}", "advisor_id": idle}
         rs = new_ticket(other)
-        h = await start(client, rs)
+        h = await start(client, rs, engine)
         assert await dispatcher.reserve(engine, client, idle, auto=False) is not None
         await until_timer(h)
         await env.sleep(RESERVATION_GRACE.total_seconds())
@@ -210,9 +217,9 @@ async def test_record(env: WorkflowEnvironment, engine: AsyncEngine, stack: Stac
 
         await claims.set_status(engine, idle, "OFFLINE", datetime.now(UTC))
         rc = new_ticket(other)
-        h = await start(client, rc)
+        h = await start(client, rc, engine)
         await claims.set_status(engine, idle, "AVAILABLE", datetime.now(UTC))
-        await h.execute_update(TicketWorkflow.create, rc.fingerprint)  # the replay
+        await h.execute_update(CREATE_UPDATE, rc.fingerprint, result_type=CreateResult)  # replay
         await until(h, "CALLED")
         await act(h, action="START", **mine)
         await act(h, action="COMPLETE", **mine)
@@ -223,7 +230,7 @@ async def test_record(env: WorkflowEnvironment, engine: AsyncEngine, stack: Stac
     # the jump to the day's end would make every later ticket of this run start late.
     async with await time_skipping() as fresh, worker(fresh, engine, publisher):
         await ensure_search_attributes(fresh.client, "default")
-        h = await start(fresh.client, new_ticket(branch))
+        h = await start(fresh.client, new_ticket(branch), engine)
         await h.result()
         await save(fresh.client, h.id, "ticket-expired")
     await publisher.close()

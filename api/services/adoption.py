@@ -1,0 +1,156 @@
+"""Starting a persisted ticket's workflows, and adopting rows whose start was never seen.
+
+The API commits a ticket, then starts its workflow (and, with a chat, its "created"
+message). Both starts are idempotent (fixed workflow ids, never reused), so any process
+may repeat them: the creating request, its retry with the same Idempotency-Key, or the
+sweep here, which every `ticket_adoption_seconds` starts the workflows of rows still
+unadopted after that long (an API that died between commit and start, or a Temporal
+that was away). Every API replica sweeps; two starting the same ticket start it once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from activities.notifications import start_message_workflow
+from api.resources import Resources
+from db import adoption as store
+from domain.contracts import MSG_CREATED, NewTicket, NotificationRequest, ticket_workflow_id
+from workflows import search
+from workflows.ticket import TicketWorkflow
+
+log = logging.getLogger("ticketero.api.adoption")
+#: Rows marked started are written together, at most this long after their start.
+MARK_DELAY_SECONDS = 0.2
+#: Rows adopted per sweep (the next sweep takes the rest).
+SWEEP_BATCH = 100
+
+
+def base_attributes(new: NewTicket) -> TypedSearchAttributes:
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(search.BRANCH_OFFICE, new.branch_office),
+            SearchAttributePair(search.QUEUE_NAME, new.queue),
+        ]
+    )
+
+
+async def start_workflows(
+    client: Client, new: NewTicket, task_queue: str, attributes: TypedSearchAttributes
+) -> None:
+    """Start the ticket's workflow from its row (`new.created`) with every search attribute
+    it needs, and its "created" message when a chat was given; both at once. Started
+    already (running or finished) counts as done. Raises what Temporal raised otherwise."""
+    assert new.created is not None and new.created.ticket is not None
+    ticket = new.created.ticket
+    given = TypedSearchAttributes(
+        [
+            *attributes,
+            SearchAttributePair(search.TICKET_NUMBER, ticket.number),
+            SearchAttributePair(search.TICKET_STATUS, ticket.status),
+        ]
+    )
+    starts = [_start_ticket(client, new, task_queue, given)]
+    if new.telegram_chat_id is not None:
+        message = NotificationRequest(
+            ticket_reference=new.reference,
+            kind=MSG_CREATED,
+            chat_id=new.telegram_chat_id,
+            language=new.language,
+        )
+        starts.append(start_message_workflow(client, message, task_queue))
+    outcomes = await asyncio.gather(*starts, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+
+
+async def _start_ticket(
+    client: Client, new: NewTicket, task_queue: str, attributes: TypedSearchAttributes
+) -> None:
+    with contextlib.suppress(WorkflowAlreadyStartedError):  # finished: its id is not reused
+        await client.start_workflow(
+            TicketWorkflow.run,
+            new,
+            id=ticket_workflow_id(new.reference),
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=attributes,
+        )
+
+
+class StartedMarks:
+    """Rows whose workflows were seen started, written in one UPDATE every 200 ms: the
+    request does not wait for it, and a mark lost (a crash) costs one idempotent start."""
+
+    def __init__(self, res: Resources) -> None:
+        self._res = res
+        self._pending: set[uuid.UUID] = set()
+
+    def add(self, reference: uuid.UUID) -> None:
+        if not self._pending:
+            self._res.background(self._flush())
+        self._pending.add(reference)
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(MARK_DELAY_SECONDS)
+        references, self._pending = list(self._pending), set()
+        try:
+            await store.mark_started(self._res.engine, references)
+        except Exception as err:  # the sweep adopts them again, harmlessly
+            log.warning("%d started marks not written: %s", len(references), type(err).__name__)
+
+
+def seen_started(res: Resources, reference: uuid.UUID) -> None:
+    marks = res.extras.get("started_marks")
+    if not isinstance(marks, StartedMarks):
+        marks = res.extras["started_marks"] = StartedMarks(res)
+    marks.add(reference)
+
+
+async def adopt_once(res: Resources) -> int:
+    """Start the workflows of rows left unadopted; the number of rows adopted."""
+    age = timedelta(seconds=res.settings.ticket_adoption_seconds)
+    rows = await store.unadopted(res.engine, age, SWEEP_BATCH)
+    if not rows:
+        return 0
+    client = await res.temporal.get()
+    done: list[uuid.UUID] = []
+    for row in rows:
+        if row.active:
+            try:
+                await start_workflows(
+                    client, row.new, res.settings.temporal_task_queue, base_attributes(row.new)
+                )
+            except Exception as err:  # next sweep
+                log.warning("ticket %s not adopted: %s", row.new.reference, type(err).__name__)
+                continue
+            log.info("adopted ticket %s (its creator never saw it started)", row.new.reference)
+        done.append(row.new.reference)
+    await store.mark_started(res.engine, done)
+    return len(done)
+
+
+async def sweep_forever(res: Resources) -> None:
+    """The API's adoption loop (lifespan task); errors wait for the next round."""
+    interval = res.settings.ticket_adoption_seconds
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await adopt_once(res)
+        except Exception as err:
+            log.warning("adoption sweep failed: %s", type(err).__name__)
