@@ -23,7 +23,8 @@ _UNADOPTED = (
     "SELECT t.reference, b.id AS branch_id, b.name AS branch_office, t.queue, t.status,"
     " t.national_id_hash, t.national_id_masked, t.phone_masked, t.telegram_chat_id,"
     " t.language, t.fingerprint, t.created_at FROM ticket t JOIN branch b ON b.id = t.branch_id"
-    " WHERE NOT t.workflow_started AND t.created_at < clock_timestamp() - :age"
+    " WHERE NOT t.workflow_started"
+    " AND t.created_at < clock_timestamp() - make_interval(secs => :age)"
     " ORDER BY t.created_at LIMIT :limit"
 )
 
@@ -56,7 +57,11 @@ async def unadopted(
     """Rows committed more than `older_than` ago whose workflow was never seen started."""
     found: list[Unadopted] = []
     async with engine.connect() as conn:
-        rows = (await conn.execute(text(_UNADOPTED), {"age": older_than, "limit": limit})).all()
+        rows = (
+            await conn.execute(
+                text(_UNADOPTED), {"age": older_than.total_seconds(), "limit": limit}
+            )
+        ).all()
         for row in rows:
             view = await get_ticket(conn, row.reference)
             if view is None:

@@ -48,22 +48,28 @@ def base_attributes(new: NewTicket) -> TypedSearchAttributes:
     )
 
 
+def given_attributes(
+    new: NewTicket, attributes: TypedSearchAttributes | None = None
+) -> TypedSearchAttributes:
+    """Every search attribute of a persisted ticket's workflow, set at its start."""
+    assert new.created is not None and new.created.ticket is not None
+    ticket = new.created.ticket
+    return TypedSearchAttributes(
+        [
+            *(attributes or base_attributes(new)),
+            SearchAttributePair(search.TICKET_NUMBER, ticket.number),
+            SearchAttributePair(search.TICKET_STATUS, ticket.status),
+        ]
+    )
+
+
 async def start_workflows(
     client: Client, new: NewTicket, task_queue: str, attributes: TypedSearchAttributes
 ) -> None:
     """Start the ticket's workflow from its row (`new.created`) with every search attribute
     it needs, and its "created" message when a chat was given; both at once. Started
     already (running or finished) counts as done. Raises what Temporal raised otherwise."""
-    assert new.created is not None and new.created.ticket is not None
-    ticket = new.created.ticket
-    given = TypedSearchAttributes(
-        [
-            *attributes,
-            SearchAttributePair(search.TICKET_NUMBER, ticket.number),
-            SearchAttributePair(search.TICKET_STATUS, ticket.status),
-        ]
-    )
-    starts = [_start_ticket(client, new, task_queue, given)]
+    starts = [_start_ticket(client, new, task_queue, given_attributes(new, attributes))]
     if new.telegram_chat_id is not None:
         message = NotificationRequest(
             ticket_reference=new.reference,

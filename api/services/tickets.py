@@ -187,6 +187,8 @@ async def _row_then_start(
             client, started, res.settings.temporal_task_queue, attributes
         )
         adoption.seen_started(res, new.reference)
+        if outcome.replayed:
+            await _replayed(client, new)
     if not outcome.replayed and outcome.branch_id is not None and res.publisher is not None:
         res.background(
             res.publisher.publish_event(
@@ -194,6 +196,19 @@ async def _row_then_start(
             )
         )
     return CreateResult(ticket=ticket, created=not outcome.replayed)
+
+
+async def _replayed(client: Client, new: NewTicket) -> None:
+    """A retry of a running ticket's creation: its workflow redoes whatever dispatch the
+    first attempt may have lost (the `create` update's replay), and checks the request's
+    fingerprint for rows that predate it."""
+    handle = client.get_workflow_handle_for(TicketWorkflow.run, ticket_workflow_id(new.reference))
+    try:
+        await handle.execute_update(CREATE, new.fingerprint)
+    except RPCError as err:
+        if err.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            raise
+        # It finished meanwhile: the row answers.
 
 
 def _collect_start_error(operation: WithStartWorkflowOperation[Any, Any]) -> None:

@@ -8,6 +8,9 @@ Each ticket life below runs on the time-skipping test server against the test st
 database; `fetch_history().to_json()` lands in `tests/workflows/histories/<name>.json`,
 which `test_replay.py` replays against today's workflows on every `make test`.
 Fixtures are never overwritten: a new version records new files beside the old ones.
+The time-skipping server now and then jumps a later ticket to its day end while an earlier
+one's result is awaited (an expired ticket cannot be called): delete that run's files and
+record again.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.notifications import start_message_workflow
 from activities.publisher import Publisher
 from api.services import adoption
 from assignment import claims, dispatcher
@@ -39,6 +43,7 @@ from domain.contracts import (
     CreateResult,
     DeliveryReport,
     NewTicket,
+    NotificationRequest,
     TicketState,
     Transition,
     notification_workflow_id,
@@ -92,14 +97,28 @@ async def offline_advisor(engine: AsyncEngine, branch: str) -> int:
 async def start(
     client: Client, new: NewTicket, engine: AsyncEngine
 ) -> WorkflowHandle[TicketWorkflow, object]:
-    """As the API creates a ticket: the row first, then its workflow started with it."""
+    """As the API creates a ticket: the row first, then its workflow started with it (the
+    handle of that start: the time-skipping server skips time for its result only)."""
     outcome = await create_ticket(engine, new, "America/Santiago", workflow_pending=True)
     created = outcome.model_copy(
         update={"created_message_started": new.telegram_chat_id is not None}
     )
     started = new.model_copy(update={"created": created})
-    await adoption.start_workflows(client, started, QUEUE, adoption.base_attributes(new))
-    return client.get_workflow_handle_for(TicketWorkflow.run, ticket_workflow_id(new.reference))
+    if new.telegram_chat_id is not None:
+        message = NotificationRequest(
+            ticket_reference=new.reference,
+            kind=MSG_CREATED,
+            chat_id=new.telegram_chat_id,
+            language=new.language,
+        )
+        await start_message_workflow(client, message, QUEUE)
+    return await client.start_workflow(
+        TicketWorkflow.run,
+        started,
+        id=ticket_workflow_id(new.reference),
+        task_queue=QUEUE,
+        search_attributes=adoption.given_attributes(started),
+    )
 
 
 async def act(handle: WorkflowHandle[TicketWorkflow, object], **fields: object) -> TicketState:
