@@ -199,5 +199,6 @@ async def test_a_created_message_started_by_an_activity_whose_answer_was_lost_is
         # clock to the day's end (it does now and then while the test waits), not failed.
         assert (await ticket.query(TicketWorkflow.state)).status in ("WAITING", "EXPIRED")
         assert (await events(ticket))["WORKFLOW_TASK_FAILED"] == 0
-        await ticket.terminate("test over")  # its expiry would wait for the day's end
+        if (await ticket.describe()).status == WorkflowExecutionStatus.RUNNING:
+            await ticket.terminate("test over")  # its expiry would wait for the day's end
     await publisher.close()
