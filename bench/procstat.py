@@ -7,7 +7,9 @@ utime + stime of /proc/<pid>/stat plus those of its reaped children, and VmRSS.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,3 +63,18 @@ def rss(pids: dict[str, int]) -> dict[str, int]:
         except OSError:
             out[name] = 0
     return out
+
+
+async def settle(
+    *, idle_cores: float = 0.3, window: float = 1.0, deadline: float = 180.0
+) -> float:
+    """Wait until the box is about idle (busy below `idle_cores` over a `window`): work a
+    phase left queued (workflow tasks Temporal accepted but has not run yet) is then done,
+    and counted. Returns the seconds waited, `deadline` at most."""
+    start = time.monotonic()
+    while time.monotonic() - start < deadline:
+        before = box_cpu_seconds()
+        await asyncio.sleep(window)  # a measuring window, not a synchronisation
+        if (box_cpu_seconds() - before) / window < idle_cores:
+            return time.monotonic() - start - window
+    return deadline
