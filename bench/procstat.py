@@ -65,9 +65,7 @@ def rss(pids: dict[str, int]) -> dict[str, int]:
     return out
 
 
-async def settle(
-    *, idle_cores: float = 0.3, window: float = 1.0, deadline: float = 180.0
-) -> float:
+async def settle(*, idle_cores: float = 0.3, window: float = 1.0, deadline: float = 180.0) -> float:
     """Wait until the box is about idle (busy below `idle_cores` over a `window`): work a
     phase left queued (workflow tasks Temporal accepted but has not run yet) is then done,
     and counted. Returns the seconds waited, `deadline` at most."""
