@@ -17,6 +17,7 @@ against the built-in baseline (bench/baseline.py: the creation transaction strai
 PostgreSQL, no Temporal) and then against the stack, and prints both with their ratios,
 CPU per created ticket (whole box, and per process of a self-hosted stack) and RSS;
 `--json PATH` writes every figure, `--profile DIR` runs py-spy on the API and worker.
+Long because the phases share one stack, one CPU accounting and one report.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ async def measure(
         # A creation answered before its workflow ran leaves work queued: the saturated
         # phase lasts until that is done too (its throughput is what the stack sustains),
         # and the CPU of that work is counted.
-        drained = await procstat.settle()
+        drained = await procstat.settle(list(pids.values()))
         phases[-1] = replace(phases[-1], seconds=phases[-1].seconds + drained)
         after = procstat.snapshot(pids)
         profiles = await profiler.stop() if profiler is not None else None

@@ -8,6 +8,7 @@ utime + stime of /proc/<pid>/stat plus those of its reaped children, and VmRSS.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from dataclasses import dataclass
@@ -65,14 +66,25 @@ def rss(pids: dict[str, int]) -> dict[str, int]:
     return out
 
 
-async def settle(*, idle_cores: float = 0.3, window: float = 1.0, deadline: float = 180.0) -> float:
-    """Wait until the box is about idle (busy below `idle_cores` over a `window`): work a
-    phase left queued (workflow tasks Temporal accepted but has not run yet) is then done,
-    and counted. Returns the seconds waited, `deadline` at most."""
+async def settle(
+    pids: list[int], *, idle_cores: float = 0.2, window: float = 1.0, deadline: float = 120.0
+) -> float:
+    """Wait until the given processes are about idle (together busy below `idle_cores`
+    over a `window`): work a phase left queued (workflow tasks Temporal accepted but has not
+    run yet) is then done, and counted. Other load on the box does not hold it up. Returns
+    the seconds waited, `deadline` at most."""
+
+    def busy() -> float:
+        total = 0.0
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                total += process_cpu_seconds(pid)
+        return total
+
     start = time.monotonic()
     while time.monotonic() - start < deadline:
-        before = box_cpu_seconds()
+        before = busy()
         await asyncio.sleep(window)  # a measuring window, not a synchronisation
-        if (box_cpu_seconds() - before) / window < idle_cores:
+        if (busy() - before) / window < idle_cores:
             return time.monotonic() - start - window
     return deadline

@@ -173,11 +173,6 @@ async def _staffing_in(conn: AsyncConnection, branch_id: int, queue: str) -> tup
     return int(row.servers), min(int(row.idle), int(row.servers))
 
 
-async def _staffing(engine: AsyncEngine, branch_id: int, queue: str) -> tuple[int, int]:
-    async with engine.connect() as conn:
-        return await _staffing_in(conn, branch_id, queue)
-
-
 async def near_turn_workflows(conn: AsyncConnection, branch_id: int, queue: str) -> list[str]:
     """WAITING tickets that have just come within the near-turn threshold.
 
@@ -272,6 +267,15 @@ _BRANCH_QUEUE = (
     "SELECT b.id, b.name, b.time_zone, q.prefix, q.avg_service_seconds FROM branch b"
     " JOIN branch_queue q ON q.branch_id = b.id AND q.queue = :q WHERE lower(b.name) = lower(:b)"
 )
+# Both reads of a creation in one round trip: the ticket this request made already (or the
+# person's active one), and the branch's queue (absent: the branch is registered first).
+# (Joins two of this module's constants, no input: hence the noqa.)
+_FOUND_AND_PLACE = (
+    "SELECT f.reference, f.fingerprint, f.branch_id AS found_branch_id, p.id, p.name,"  # noqa: S608
+    " p.time_zone, p.prefix, p.avg_service_seconds FROM (SELECT 1) AS one"
+    f" LEFT JOIN LATERAL ({_EXISTING_OR_ACTIVE}) f ON true"
+    f" LEFT JOIN LATERAL ({_BRANCH_QUEUE}) p ON true"
+)
 _NEXT_SEQUENCE = (
     "INSERT INTO ticket_counter (branch_id, queue, business_day, last_sequence)"
     " VALUES (:b, :q, :d, 1) ON CONFLICT (branch_id, queue, business_day)"
@@ -292,11 +296,11 @@ _INSERT = (
     " ev AS (INSERT INTO ticket_event (event_id, ticket_reference, at, action, from_status,"
     " to_status, actor, reason) SELECT :e, reference, created_at, 'CREATE', NULL, status,"
     " 'customer', NULL FROM ins)"
-    " SELECT ins.created_at, ins.created_position - 1 AS ahead,"
-    " EXISTS (SELECT 1 FROM advisor a WHERE a.branch_id = :b AND a.active"
-    " AND a.status = :available AND a.current_ticket IS NULL"
-    " AND a.queues @> ARRAY[CAST(:q_free AS varchar)])"
-    " AS advisor_free FROM ins"
+    " SELECT ins.created_at, ins.created_position - 1 AS ahead, st.servers, st.idle FROM ins,"
+    " (SELECT count(*) FILTER (WHERE a.status = ANY(:serving)) AS servers,"
+    " count(*) FILTER (WHERE a.status = :available AND a.current_ticket IS NULL) AS idle"
+    " FROM advisor a WHERE a.branch_id = :b AND a.active"
+    " AND a.queues @> ARRAY[CAST(:q_free AS varchar)]) st"
 )
 
 
@@ -306,29 +310,30 @@ async def _create_once(
     async with engine.begin() as conn:
         found = (
             await conn.execute(
-                text(_EXISTING_OR_ACTIVE).bindparams(bindparam("active", expanding=True)),
+                text(_FOUND_AND_PLACE).bindparams(bindparam("active", expanding=True)),
                 {
                     "r": new.reference,
                     "b": new.branch_office,
+                    "q": new.queue,
                     "h": new.national_id_hash,
                     "active": ACTIVE,
                 },
             )
-        ).first()
-        if found is not None:
+        ).one()
+        if found.reference is not None:
             ticket = await get_ticket(conn, found.reference)
             assert ticket is not None
             if found.reference == new.reference:
                 mismatch = found.fingerprint not in (None, new.fingerprint)
                 return CreateOutcome(
                     ticket=ticket,
-                    branch_id=found.branch_id,
+                    branch_id=found.found_branch_id,
                     replayed=True,
                     fingerprint_mismatch=mismatch,
                 )
             return CreateOutcome(conflicting=ticket)
         params = {"b": new.branch_office, "q": new.queue}
-        place = (await conn.execute(text(_BRANCH_QUEUE), params)).first()
+        place: Any = found if found.id is not None else None
         if place is None:
             await ensure_branch(conn, new.branch_office, default_tz)
             place = (await conn.execute(text(_BRANCH_QUEUE), params)).one()
@@ -363,14 +368,15 @@ async def _create_once(
                     "waiting": WAITING,
                     "status": TicketStatus.WAITING.value,
                     "available": AdvisorStatus.AVAILABLE.value,
+                    "serving": SERVING_ADVISORS,
                 },
             )
         ).one()
-    staff = await _staffing(engine, place.id, new.queue)
-    est = honest_wait(row.ahead, place.avg_service_seconds, servers=staff[0], idle_servers=staff[1])
+    servers, idle = int(row.servers), min(int(row.idle), int(row.servers))
+    est = honest_wait(row.ahead, place.avg_service_seconds, servers=servers, idle_servers=idle)
     return CreateOutcome(
         branch_id=place.id,
-        advisor_free=row.advisor_free,
+        advisor_free=int(row.idle) > 0,
         ticket=TicketView(
             reference=new.reference,
             number=number,

@@ -8,6 +8,8 @@ Every workflow, update, signal, query and activity name is defined here once:
 the decorator that registers it and every caller that cannot import the Python
 object use the same constant. Pure data and names, no I/O: `db/`, `bridge/`,
 `assignment/`, `activities/`, `workflows/` and `api/` may all import it.
+
+Long because every name and payload that crosses Temporal is kept in this one place.
 """
 
 from __future__ import annotations

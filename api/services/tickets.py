@@ -1,4 +1,9 @@
-"""Ticket creation and lookup: creation goes through the ticket's workflow, reads hit the DB."""
+"""Ticket creation and lookup: creation persists the ticket and starts its workflow, reads
+hit the DB.
+
+Long because the three creation modes (`TEMPORAL_CREATE_MODE`) share one entry point and
+one mapping of Temporal's and the database's refusals to answers.
+"""
 
 from __future__ import annotations
 

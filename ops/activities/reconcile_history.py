@@ -107,7 +107,8 @@ async def read_life(history: WorkflowHistory, converter: DataConverter) -> Ticke
             attrs = event.workflow_execution_started_event_attributes
             new = await _one(converter, list(attrs.input.payloads), NewTicket)
             assert isinstance(new, NewTicket)
-            life = TicketLife(new=new)
+            # Started with its row (the API's creation): the input is the created ticket.
+            life = TicketLife(new=new, created=new.created.ticket if new.created else None)
         elif life is None:
             continue
         elif which == "workflow_execution_update_accepted_event_attributes":

@@ -87,3 +87,18 @@ def test_profile_top_ranks_functions_by_share_of_samples(tmp_path: Path) -> None
     assert {"function": "step (b.py)", "percent": 90.0} in ranked["inclusive"]
     assert ranked["self"][0] == {"function": "encode (c.py)", "percent": 60.0}
     assert {"function": "step (b.py)", "percent": 30.0} in ranked["self"]
+
+
+def test_the_floor_bench_reports_the_servers_cpu_per_workflow() -> None:
+    """`python -m bench.floor` with tiny numbers: a private dev server, three phases."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.floor", "--seconds", "1", "--saturated", "20"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    lines = [line for line in done.stdout.splitlines() if "server CPU/workflow" in line]
+    assert [line.split()[0] for line in lines] == ["10/s", "50/s", "saturated"], done.stdout
+    assert all(float(line.split()[-2]) > 0 for line in lines), lines
