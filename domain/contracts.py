@@ -127,6 +127,10 @@ class CreateOutcome(BaseModel):
     advisor_free: bool = False
     #: It also started the "created" message's workflow (a chat was given): no child for it.
     created_message_started: bool = False
+    #: Given at start: the starter sends the `create` update with the start and waits for
+    #: it, so the first one answers the creation itself (no repeated dispatch); later ones
+    #: are retries. Inputs recorded before it was given (False) treat every one as a retry.
+    create_follows: bool = False
     #: The reference existed already (a retry): nothing was written.
     replayed: bool = False
     #: ... and with another request's fingerprint (the API's check; the workflow compares

@@ -172,6 +172,8 @@ class TicketWorkflow:
         self._reservation_due: datetime | None = None
         self._lock = asyncio.Lock()
         self._beside: set[asyncio.Future[int]] = set()
+        #: The API's own `create` update, sent with the start, is still to come.
+        self._creation_unanswered = bool(new.created and new.created.create_follows)
         if new.created is not None and new.created.ticket is not None:
             # The API persisted it before starting us: begin from its row. Set here, before
             # any handler runs, so a `create` update (a retry) is answered from it.
@@ -368,6 +370,10 @@ class TicketWorkflow:
                     non_retryable=True,
                 )
             if self._ticket is not None:
+                if self._creation_unanswered:
+                    # The update sent with our start by the API that wrote the row.
+                    self._creation_unanswered = False
+                    return CreateResult(ticket=self._ticket, created=True)
                 if (
                     self._status in WAITING_STATUSES
                     and self._branch_id is not None

@@ -15,8 +15,14 @@ import contextlib
 import logging
 import uuid
 from datetime import timedelta
+from typing import Any
 
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -24,15 +30,26 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.workflow import UpdateMethodMultiParam
 
 from activities.notifications import start_message_workflow
 from api.resources import Resources
 from db import adoption as store
-from domain.contracts import MSG_CREATED, NewTicket, NotificationRequest, ticket_workflow_id
+from domain.contracts import (
+    MSG_CREATED,
+    CreateResult,
+    NewTicket,
+    NotificationRequest,
+    ticket_workflow_id,
+)
 from workflows import search
 from workflows.ticket import TicketWorkflow
 
 log = logging.getLogger("ticketero.api.adoption")
+#: The workflow's `create` update. The SDK types an async update registered under a name
+#: as returning its coroutine; at run time the result type comes from the annotation.
+CREATE: UpdateMethodMultiParam[[TicketWorkflow, str], CreateResult] = TicketWorkflow.create  # type: ignore[assignment]
 #: Rows marked started are written together, at most this long after their start.
 MARK_DELAY_SECONDS = 0.2
 #: Rows adopted per sweep (the next sweep takes the rest).
@@ -64,12 +81,23 @@ def given_attributes(
 
 
 async def start_workflows(
-    client: Client, new: NewTicket, task_queue: str, attributes: TypedSearchAttributes
+    client: Client,
+    new: NewTicket,
+    task_queue: str,
+    attributes: TypedSearchAttributes,
+    *,
+    multi_operations: bool = True,
 ) -> None:
     """Start the ticket's workflow from its row (`new.created`) with every search attribute
-    it needs, and its "created" message when a chat was given; both at once. Started
-    already (running or finished) counts as done. Raises what Temporal raised otherwise."""
-    starts = [_start_ticket(client, new, task_queue, given_attributes(new, attributes))]
+    it needs and wait for its first task (its `create` update answers from the row: no
+    local activity), and start its "created" message when a chat was given; both at once.
+    Waiting for the first task keeps an overloaded stack answering 503, not piling up
+    workflow tasks behind every later one. Started already (running or finished) counts as
+    done; a `create` refusal (WorkflowUpdateFailedError) and Temporal's errors raise.
+    `multi_operations=False`: start, then update (servers without update-with-start)."""
+    starts = [
+        _start_ticket(client, new, task_queue, given_attributes(new, attributes), multi_operations)
+    ]
     if new.telegram_chat_id is not None:
         message = NotificationRequest(
             ticket_reference=new.reference,
@@ -85,18 +113,47 @@ async def start_workflows(
 
 
 async def _start_ticket(
-    client: Client, new: NewTicket, task_queue: str, attributes: TypedSearchAttributes
+    client: Client,
+    new: NewTicket,
+    task_queue: str,
+    attributes: TypedSearchAttributes,
+    multi_operations: bool,
 ) -> None:
-    with contextlib.suppress(WorkflowAlreadyStartedError):  # finished: its id is not reused
-        await client.start_workflow(
-            TicketWorkflow.run,
-            new,
-            id=ticket_workflow_id(new.reference),
-            task_queue=task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=attributes,
-        )
+    workflow_id = ticket_workflow_id(new.reference)
+    options: dict[str, Any] = {
+        "id": workflow_id,
+        "task_queue": task_queue,
+        "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING,
+        "id_reuse_policy": WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        "search_attributes": attributes,
+    }
+    try:
+        if multi_operations:
+            operation = WithStartWorkflowOperation(TicketWorkflow.run, new, **options)
+            collect_start_error(operation)
+            await client.execute_update_with_start_workflow(
+                CREATE, new.fingerprint, start_workflow_operation=operation
+            )
+            return
+        with contextlib.suppress(WorkflowAlreadyStartedError):
+            await client.start_workflow(TicketWorkflow.run, new, **options)
+        handle: WorkflowHandle[TicketWorkflow, Any] = client.get_workflow_handle(workflow_id)
+        await handle.execute_update(CREATE, new.fingerprint)
+    except WorkflowAlreadyStartedError:
+        return  # finished: its id is never reused, and the row answers
+    except RPCError as err:
+        if err.status is not RPCStatusCode.NOT_FOUND:
+            raise
+        # Finished between the start and the update: the row answers.
+
+
+def collect_start_error(operation: WithStartWorkflowOperation[Any, Any]) -> None:
+    """Nobody awaits the operation's start handle: on a failed or cut call (our 503 path)
+    the SDK puts the error there too, and asyncio would log it at ERROR as "Future exception
+    was never retrieved". The error itself is handled where the call raises it."""
+    handle: asyncio.Future[Any] | None = getattr(operation, "_workflow_handle", None)
+    if handle is not None:
+        handle.add_done_callback(lambda f: f.cancelled() or f.exception())
 
 
 class StartedMarks:
@@ -140,8 +197,14 @@ async def adopt_once(res: Resources) -> int:
         if row.active:
             try:
                 await start_workflows(
-                    client, row.new, res.settings.temporal_task_queue, base_attributes(row.new)
+                    client,
+                    row.new,
+                    res.settings.temporal_task_queue,
+                    base_attributes(row.new),
+                    multi_operations=res.settings.temporal_multi_operations,
                 )
+            except WorkflowUpdateFailedError as err:  # it runs, and refused: nothing to adopt
+                log.warning("ticket %s: %s", row.new.reference, err.cause)
             except Exception as err:  # next sweep
                 log.warning("ticket %s not adopted: %s", row.new.reference, type(err).__name__)
                 continue

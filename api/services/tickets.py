@@ -14,7 +14,6 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from temporalio.client import (
     Client,
@@ -29,7 +28,6 @@ from temporalio.common import (
 )
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.workflow import UpdateMethodMultiParam
 
 from api.errors import ApiError
 from api.resources import Resources
@@ -56,9 +54,7 @@ log = logging.getLogger("ticketero.api.tickets")
 #: Past this the caller gets 503 with Retry-After; a retry with the same Idempotency-Key
 #: gets the ticket the first attempt made, if it made one.
 CREATE_TIMEOUT_SECONDS = 8.0
-#: The workflow's `create` update. The SDK types an async update registered under a name
-#: as returning its coroutine; at run time the result type comes from the annotation.
-CREATE: UpdateMethodMultiParam[[TicketWorkflow, str], CreateResult] = TicketWorkflow.create  # type: ignore[assignment]
+CREATE = adoption.CREATE
 
 
 @dataclass(frozen=True)
@@ -136,7 +132,7 @@ async def create_ticket(
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                     search_attributes=attributes,
                 )
-                _collect_start_error(operation)
+                adoption.collect_start_error(operation)
                 result = await client.execute_update_with_start_workflow(
                     CREATE, new.fingerprint, start_workflow_operation=operation
                 )
@@ -186,14 +182,17 @@ async def _row_then_start(
             "replayed": False,
             "advisor_free": outcome.advisor_free or outcome.replayed,
             "created_message_started": new.telegram_chat_id is not None,
+            "create_follows": True,
         }
         started = new.model_copy(update={"created": outcome.model_copy(update=given)})
         await adoption.start_workflows(
-            client, started, res.settings.temporal_task_queue, attributes
+            client,
+            started,
+            res.settings.temporal_task_queue,
+            attributes,
+            multi_operations=res.settings.temporal_multi_operations,
         )
         adoption.seen_started(res, new.reference)
-        if outcome.replayed:
-            await _replayed(client, new)
     if not outcome.replayed and outcome.branch_id is not None and res.publisher is not None:
         res.background(
             res.publisher.publish_event(
@@ -201,28 +200,6 @@ async def _row_then_start(
             )
         )
     return CreateResult(ticket=ticket, created=not outcome.replayed)
-
-
-async def _replayed(client: Client, new: NewTicket) -> None:
-    """A retry of a running ticket's creation: its workflow redoes whatever dispatch the
-    first attempt may have lost (the `create` update's replay), and checks the request's
-    fingerprint for rows that predate it."""
-    handle = client.get_workflow_handle_for(TicketWorkflow.run, ticket_workflow_id(new.reference))
-    try:
-        await handle.execute_update(CREATE, new.fingerprint)
-    except RPCError as err:
-        if err.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
-            raise
-        # It finished meanwhile: the row answers.
-
-
-def _collect_start_error(operation: WithStartWorkflowOperation[Any, Any]) -> None:
-    """Nobody awaits the operation's start handle: on a failed or cut call (our 503 path)
-    the SDK puts the error there too, and asyncio would log it at ERROR as "Future exception
-    was never retrieved". The error itself is handled where the call raises it."""
-    handle: asyncio.Future[Any] | None = getattr(operation, "_workflow_handle", None)
-    if handle is not None:
-        handle.add_done_callback(lambda f: f.cancelled() or f.exception())
 
 
 async def _start_then_update(

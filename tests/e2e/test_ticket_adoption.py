@@ -1,7 +1,7 @@
 """A ticket is persisted by the API, then its workflow started: the gap between the two.
 
-The API commits the row first and starts the workflow second (one workflow task, no
-update). A process that dies in between leaves a row without a workflow; a retry with the
+The API commits the row first and starts the workflow second (one workflow task, whose
+`create` update answers from the row). A process that dies in between leaves a row without a workflow; a retry with the
 same Idempotency-Key, or the API's adoption sweep, starts it from the row.
 """
 
@@ -56,7 +56,7 @@ async def _description(client: Client, reference: uuid.UUID) -> WorkflowExecutio
         return None
 
 
-async def test_creation_is_one_workflow_task_with_the_number_given_at_start(
+async def test_creation_is_one_workflow_task_answering_from_the_row(
     api: httpx.AsyncClient, stack: Stack, db: AsyncEngine
 ) -> None:
     resp = await api.post("/api/tickets", json=ticket_body(await add_branch(api)))
@@ -73,11 +73,14 @@ async def test_creation_is_one_workflow_task_with_the_number_given_at_start(
         return kinds if EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED in kinds else None
 
     kinds = await eventually(first_task_done, what="the workflow's first task")
-    assert kinds.count(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) == 1
+    # One task answers the API's `create` update from the row: no local activity (marker),
+    # no upsert (the attributes came with the start).
+    assert kinds.count(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) == 1, kinds
+    assert kinds.count(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED) == 1, kinds
     for absent in (
-        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
         EventType.EVENT_TYPE_MARKER_RECORDED,
         EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES,
+        EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
     ):
         assert absent not in kinds, kinds
 

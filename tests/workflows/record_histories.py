@@ -97,11 +97,12 @@ async def offline_advisor(engine: AsyncEngine, branch: str) -> int:
 async def start(
     client: Client, new: NewTicket, engine: AsyncEngine
 ) -> WorkflowHandle[TicketWorkflow, object]:
-    """As the API creates a ticket: the row first, then its workflow started with it (the
-    handle of that start: the time-skipping server skips time for its result only)."""
+    """As the API creates a ticket: the row first, then its workflow started with it and
+    its `create` update (the handle of that start: the time-skipping server skips time for
+    its result only)."""
     outcome = await create_ticket(engine, new, "America/Santiago", workflow_pending=True)
     created = outcome.model_copy(
-        update={"created_message_started": new.telegram_chat_id is not None}
+        update={"created_message_started": new.telegram_chat_id is not None, "create_follows": True}
     )
     started = new.model_copy(update={"created": created})
     if new.telegram_chat_id is not None:
@@ -112,13 +113,16 @@ async def start(
             language=new.language,
         )
         await start_message_workflow(client, message, QUEUE)
-    return await client.start_workflow(
+    handle = await client.start_workflow(
         TicketWorkflow.run,
         started,
         id=ticket_workflow_id(new.reference),
         task_queue=QUEUE,
         search_attributes=adoption.given_attributes(started),
     )
+    # The API's update-with-start; the test server takes it as start, then update.
+    await handle.execute_update(CREATE_UPDATE, new.fingerprint, result_type=CreateResult)
+    return handle
 
 
 async def act(handle: WorkflowHandle[TicketWorkflow, object], **fields: object) -> TicketState:
