@@ -65,15 +65,15 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     temporal_task_queue: str = "ticketero"
     temporal_ui_url: str = "http://127.0.0.1:8233"
-    #: How the API creates a ticket. "row_then_start" (default): the API's transaction
-    #: numbers and inserts it, then starts its workflow with the row and waits for its
-    #: first task (update-with-start; the update answers from the row: no local activity,
-    #: no upsert); rows whose start it did not see are adopted by the sweep below.
-    #: "update_with_start": the workflow's local activity inserts it inside one atomic
-    #: update-with-start (the earlier way: the worker does the transaction).
-    #: "start_then_update": the same in two calls, for servers without multi-operations.
-    temporal_create_mode: Literal["row_then_start", "update_with_start", "start_then_update"] = (
-        "row_then_start"
+    #: How the API creates a ticket. "update_with_start" (default): the workflow's local
+    #: activity inserts it inside one atomic update-with-start. "start_then_update": the
+    #: same in two calls, for servers without multi-operations. "row_then_start": the
+    #: API's transaction inserts it, then update-with-start gives the workflow the row (no
+    #: local activity, no upsert; rows whose start it did not see are adopted by the sweep
+    #: below): less worker CPU, but the "created" messages it starts go through matching
+    #: and, near saturation, more creations time out (docs/PERFORMANCE.md).
+    temporal_create_mode: Literal["update_with_start", "start_then_update", "row_then_start"] = (
+        "update_with_start"
     )
     #: False for servers without update-with-start (the time-skipping test server): the
     #: API's start and its `create` update are then two calls.

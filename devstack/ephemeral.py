@@ -187,8 +187,9 @@ async def start_stack(
         "BOOTSTRAP_SUPERVISOR_USERNAME": BOOTSTRAP_USERNAME,
         "BOOTSTRAP_SUPERVISOR_PASSWORD": BOOTSTRAP_PASSWORD,
     }
-    if time_skipping:
-        env["TEMPORAL_MULTI_OPERATIONS"] = "false"  # the test server has no update-with-start
+    if time_skipping:  # the test server has no update-with-start
+        env["TEMPORAL_CREATE_MODE"] = "start_then_update"
+        env["TEMPORAL_MULTI_OPERATIONS"] = "false"
     env.update(extra_env or {})
     stack = Stack(
         supervisor=supervisor,

@@ -409,7 +409,8 @@ class TicketWorkflow:
             )
             self._adopt(outcome.model_copy(update={"created_message_started": created_message}))
             assert outcome.ticket is not None
-            return CreateResult(ticket=outcome.ticket, created=True)
+            # A row found already (its API wrote it, or an earlier attempt did): a replay.
+            return CreateResult(ticket=outcome.ticket, created=not outcome.replayed)
 
     def _adopt(self, outcome: CreateOutcome) -> None:
         """Take the persisted ticket as this workflow's state (no commands: safe in init)."""

@@ -1,13 +1,17 @@
-"""A ticket is persisted by the API, then its workflow started: the gap between the two.
+"""Tickets persisted before their workflow starts (`TEMPORAL_CREATE_MODE=row_then_start`),
+and rows left without a workflow, in any mode.
 
-The API commits the row first and starts the workflow second (one workflow task, whose
-`create` update answers from the row). A process that dies in between leaves a row without a workflow; a retry with the
-same Idempotency-Key, or the API's adoption sweep, starts it from the row.
+In that mode the API commits the row first and starts the workflow second (one workflow
+task, whose `create` update answers from the row). A process that dies in between leaves
+a row without a workflow; a retry with the same Idempotency-Key, or any API's adoption
+sweep, starts it from the row.
 """
 
 from __future__ import annotations
 
+import sys
 import uuid
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -21,7 +25,9 @@ from temporalio.service import RPCError
 from api.schemas.tickets import CreateTicketRequest
 from api.services.tickets import build_new_ticket, reference_for
 from db.tickets import create_ticket
+from devstack.ephemeral import free_port
 from devstack.stack import effective_settings
+from devstack.supervisor import ProcessSpec
 from domain.contracts import CreateOutcome, ticket_workflow_id
 from tests.support.branches import add_branch
 from tests.support.data import chat_id, ticket_body
@@ -30,6 +36,26 @@ from tests.support.wait import eventually
 from workflows import search
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+async def row_api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    """An API of the stack's that creates tickets row first."""
+    port = free_port()
+    spec = ProcessSpec(
+        name="api-row-first",
+        argv=[sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
+              "--port", str(port)],
+        env={**stack.env, "TEMPORAL_CREATE_MODE": "row_then_start"},
+        cwd=stack.spec("api").cwd,
+        ready_url=f"http://127.0.0.1:{port}/actuator/health/liveness",
+    )  # fmt: skip
+    await stack.supervisor.start(spec)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            yield client
+    finally:
+        await stack.supervisor.stop("api-row-first")
 
 
 async def _client(stack: Stack) -> Client:
@@ -57,9 +83,9 @@ async def _description(client: Client, reference: uuid.UUID) -> WorkflowExecutio
 
 
 async def test_creation_is_one_workflow_task_answering_from_the_row(
-    api: httpx.AsyncClient, stack: Stack, db: AsyncEngine
+    api: httpx.AsyncClient, row_api: httpx.AsyncClient, stack: Stack, db: AsyncEngine
 ) -> None:
-    resp = await api.post("/api/tickets", json=ticket_body(await add_branch(api)))
+    resp = await row_api.post("/api/tickets", json=ticket_body(await add_branch(api)))
     assert resp.status_code == 201, resp.text
     ticket = resp.json()
     client = await _client(stack)
@@ -129,8 +155,9 @@ async def test_a_row_left_without_its_workflow_is_adopted_and_its_message_sent(
     assert cancelled.json()["status"] == "CANCELLED"
 
 
+@pytest.mark.parametrize("mode", ["row_then_start", "update_with_start"])
 async def test_a_retry_with_the_same_key_starts_what_its_first_attempt_did_not(
-    api: httpx.AsyncClient, stack: Stack, db: AsyncEngine
+    api: httpx.AsyncClient, row_api: httpx.AsyncClient, stack: Stack, db: AsyncEngine, mode: str
 ) -> None:
     body = ticket_body(await add_branch(api))
     key = f"test-{uuid.uuid4()}"
@@ -139,7 +166,8 @@ async def test_a_retry_with_the_same_key_starts_what_its_first_attempt_did_not(
     client = await _client(stack)
     assert await _description(client, outcome.ticket.reference) is None
 
-    again = await api.post("/api/tickets", json=body, headers={"Idempotency-Key": key})
+    creator = row_api if mode == "row_then_start" else api
+    again = await creator.post("/api/tickets", json=body, headers={"Idempotency-Key": key})
 
     assert again.status_code == 201, again.text
     assert again.headers.get("Idempotent-Replayed") == "true"
