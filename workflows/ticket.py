@@ -404,6 +404,12 @@ class TicketWorkflow:
                     type=ERR_ACTIVE_TICKET_EXISTS,
                     non_retryable=True,
                 )
+            if outcome.fingerprint_mismatch:  # its row came from another request's body
+                raise ApplicationError(
+                    "Idempotency-Key was already used with a different request",
+                    type=ERR_IDEMPOTENCY_MISMATCH,
+                    non_retryable=True,
+                )
             created_message = outcome.created_message_started and workflow.patched(
                 CREATED_MESSAGE_BY_CREATE
             )

@@ -8,6 +8,9 @@ Each ticket life below runs on the time-skipping test server against the test st
 database; `fetch_history().to_json()` lands in `tests/workflows/histories/<name>.json`,
 which `test_replay.py` replays against today's workflows on every `make test`.
 Fixtures are never overwritten: a new version records new files beside the old ones.
+Tickets are created as `TEMPORAL_CREATE_MODE=row_then_start` creates them (v6: a plain
+start; v7 on: with its `create` update); v5 and earlier hold the default mode's creation
+(the `create` update's local activity), whose commands have not changed since.
 The time-skipping server now and then jumps a later ticket to its day end while an earlier
 one's result is awaited (an expired ticket cannot be called): delete that run's files and
 record again.
