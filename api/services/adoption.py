@@ -98,18 +98,25 @@ async def start_workflows(
     starts = [
         _start_ticket(client, new, task_queue, given_attributes(new, attributes), multi_operations)
     ]
-    if new.telegram_chat_id is not None:
-        message = NotificationRequest(
-            ticket_reference=new.reference,
-            kind=MSG_CREATED,
-            chat_id=new.telegram_chat_id,
-            language=new.language,
-        )
+    message = created_message(new)
+    if message is not None:
         starts.append(start_message_workflow(client, message, task_queue))
     outcomes = await asyncio.gather(*starts, return_exceptions=True)
     for outcome in outcomes:
         if isinstance(outcome, BaseException):
             raise outcome
+
+
+def created_message(new: NewTicket) -> NotificationRequest | None:
+    """The "ticket created" message of a ticket given a chat at creation."""
+    if new.telegram_chat_id is None:
+        return None
+    return NotificationRequest(
+        ticket_reference=new.reference,
+        kind=MSG_CREATED,
+        chat_id=new.telegram_chat_id,
+        language=new.language,
+    )
 
 
 async def _start_ticket(

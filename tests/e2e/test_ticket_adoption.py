@@ -9,7 +9,6 @@ sweep, starts it from the row.
 
 from __future__ import annotations
 
-import sys
 import uuid
 from collections.abc import AsyncIterator
 
@@ -25,12 +24,11 @@ from temporalio.service import RPCError
 from api.schemas.tickets import CreateTicketRequest
 from api.services.tickets import build_new_ticket, reference_for
 from db.tickets import create_ticket
-from devstack.ephemeral import free_port
 from devstack.stack import effective_settings
-from devstack.supervisor import ProcessSpec
 from domain.contracts import CreateOutcome, ticket_workflow_id
 from tests.support.branches import add_branch
 from tests.support.data import chat_id, ticket_body
+from tests.support.extra_api import extra_api
 from tests.support.stack import Stack
 from tests.support.wait import eventually
 from workflows import search
@@ -41,21 +39,10 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 async def row_api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
     """An API of the stack's that creates tickets row first."""
-    port = free_port()
-    spec = ProcessSpec(
-        name="api-row-first",
-        argv=[sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
-              "--port", str(port)],
-        env={**stack.env, "TEMPORAL_CREATE_MODE": "row_then_start"},
-        cwd=stack.spec("api").cwd,
-        ready_url=f"http://127.0.0.1:{port}/actuator/health/liveness",
-    )  # fmt: skip
-    await stack.supervisor.start(spec)
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            yield client
-    finally:
-        await stack.supervisor.stop("api-row-first")
+    async with extra_api(
+        stack, "api-row-first", {"TEMPORAL_CREATE_MODE": "row_then_start"}
+    ) as client:
+        yield client
 
 
 async def _client(stack: Stack) -> Client:

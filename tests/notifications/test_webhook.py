@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import random
-import sys
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
-from devstack.supervisor import ProcessSpec
 from settings import SANDBOX_BOT_TOKEN
 from tests.notifications.helpers import Phone, start_bridge
 from tests.support.data import chat_id
-from tests.support.ports import free_port
+from tests.support.extra_api import extra_api
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -39,21 +37,8 @@ def update(chat: int, text: str) -> dict[str, object]:
 @pytest.fixture(scope="module")
 async def webhook_api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
     """A second API process with TELEGRAM_WEBHOOK_SECRET set."""
-    port = free_port()
-    spec = ProcessSpec(
-        name="api-webhook",
-        argv=[sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
-              "--port", str(port)],
-        env={**stack.env, "TELEGRAM_WEBHOOK_SECRET": SECRET},
-        cwd=stack.spec("api").cwd,
-        ready_url=f"http://127.0.0.1:{port}/actuator/health/liveness",
-    )  # fmt: skip
-    await stack.supervisor.start(spec)
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            yield client
-    finally:
-        await stack.supervisor.stop("api-webhook")
+    async with extra_api(stack, "api-webhook", {"TELEGRAM_WEBHOOK_SECRET": SECRET}) as client:
+        yield client
 
 
 async def test_webhook_is_off_without_a_configured_secret(api: httpx.AsyncClient) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import itertools
 import os
 import random
-import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
@@ -17,10 +16,9 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from devstack.supervisor import ProcessSpec
 from settings import DEV_JWT_SECRET, Settings
 from tests.notifications.helpers import Phone, bridge_ready
-from tests.support.ports import free_port
+from tests.support.extra_api import extra_api
 from tests.support.stack import Stack
 from tests.support.staff import Staff, add_user
 
@@ -81,21 +79,8 @@ LIMITED_ENV = {
 
 @pytest.fixture(scope="package")
 async def limited_api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    port = free_port()
-    spec = ProcessSpec(
-        name="api-limited",
-        argv=[sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
-              "--port", str(port), "--no-proxy-headers"],
-        env={**stack.env, **LIMITED_ENV},
-        cwd=stack.spec("api").cwd,
-        ready_url=f"http://127.0.0.1:{port}/actuator/health/liveness",
-    )  # fmt: skip
-    await stack.supervisor.start(spec)
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            yield client
-    finally:
-        await stack.supervisor.stop("api-limited")
+    async with extra_api(stack, "api-limited", LIMITED_ENV, ["--no-proxy-headers"]) as client:
+        yield client
 
 
 @pytest.fixture(scope="package")

@@ -46,7 +46,6 @@ from domain.contracts import (
     CreateResult,
     DeliveryReport,
     NewTicket,
-    NotificationRequest,
     TicketState,
     Transition,
     notification_workflow_id,
@@ -108,13 +107,8 @@ async def start(
         update={"created_message_started": new.telegram_chat_id is not None, "create_follows": True}
     )
     started = new.model_copy(update={"created": created})
-    if new.telegram_chat_id is not None:
-        message = NotificationRequest(
-            ticket_reference=new.reference,
-            kind=MSG_CREATED,
-            chat_id=new.telegram_chat_id,
-            language=new.language,
-        )
+    message = adoption.created_message(new)
+    if message is not None:
         await start_message_workflow(client, message, QUEUE)
     handle = await client.start_workflow(
         TicketWorkflow.run,
