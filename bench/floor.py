@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import time
 import uuid
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from tempfile import mkdtemp
@@ -76,7 +78,9 @@ async def _phase(client: Client, pid: int, rate: float, count: int, eager: bool)
     return f"{summary.line()}  server CPU/workflow {used / count * 1000:6.2f} ms"
 
 
-async def main(args: argparse.Namespace) -> None:
+@contextlib.asynccontextmanager
+async def private_dev_server() -> AsyncIterator[tuple[Client, int]]:
+    """A dev server of its own (the stack's flags, a fresh database file): (client, pid)."""
     grpc, ui = free_ports(2)
     db_file = Path(mkdtemp(prefix="floor-")) / "temporal.db"
     argv = temporal_dev_server_argv(grpc, ui, str(db_file), headless=True)
@@ -89,20 +93,26 @@ async def main(args: argparse.Namespace) -> None:
             if time.monotonic() > deadline:
                 raise SystemExit("the dev server did not open its port in 60 s")
             await asyncio.sleep(0.2)
-        client = await Client.connect(f"127.0.0.1:{grpc}")
-        async with Worker(
+        yield await Client.connect(f"127.0.0.1:{grpc}"), server.pid
+    finally:
+        server.terminate()
+        await server.wait()
+
+
+async def main(args: argparse.Namespace) -> None:
+    async with (
+        private_dev_server() as (client, pid),
+        Worker(
             client,
             task_queue=QUEUE,
             workflows=[Idle],
             workflow_runner=UnsandboxedWorkflowRunner(),
-        ):
-            await _phase(client, server.pid, 20, 100, args.eager)  # warm-up
-            for rate in (10.0, 50.0, 0.0):
-                count = int(rate * args.seconds) if rate else args.saturated
-                print(await _phase(client, server.pid, rate, count, args.eager), flush=True)
-    finally:
-        server.terminate()
-        await server.wait()
+        ),
+    ):
+        await _phase(client, pid, 20, 100, args.eager)  # warm-up
+        for rate in (10.0, 50.0, 0.0):
+            count = int(rate * args.seconds) if rate else args.saturated
+            print(await _phase(client, pid, rate, count, args.eager), flush=True)
 
 
 def cli() -> None:

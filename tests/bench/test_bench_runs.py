@@ -102,3 +102,20 @@ def test_the_floor_bench_reports_the_servers_cpu_per_workflow() -> None:
     lines = [line for line in done.stdout.splitlines() if "server CPU/workflow" in line]
     assert [line.split()[0] for line in lines] == ["10/s", "50/s", "saturated"], done.stdout
     assert all(float(line.split()[-2]) > 0 for line in lines), lines
+
+
+def test_the_memory_floor_bench_reports_imports_and_the_cached_run() -> None:
+    """`python -m bench.memory_floor` with few runs: each process's imports, one cache figure."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.memory_floor", "--workflows", "50"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    rows = {line.split()[0]: line.split()[-2:] for line in done.stdout.splitlines()[1:4]}
+    assert sorted(rows) == ["api", "bridge", "worker"], done.stdout
+    # The entry module imports the fixed packages and more (2 MB of allocator slack).
+    assert all(0 < float(fixed) <= float(entry) + 2 for fixed, entry in rows.values()), rows
+    assert "KB of RSS per cached run" in done.stdout, done.stdout
