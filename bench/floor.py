@@ -3,9 +3,10 @@
 Starts a private dev server with the stack's own flags (devstack.stack), runs a worker
 and a starter in this process, and starts workflows that do nothing but wait on a timer
 (one workflow task, five events: about the least a ticket's workflow can be), at fixed
-rates, then saturated. Prints the server's CPU per workflow. That is the floor under the
-stack's "temporal" figure in `make bench`: a workflow per ticket costs at least this,
-whatever the workflow does. `--eager` asks for eager starts (the first task comes back in
+rates, then saturated. Prints the server's CPU per workflow, the floor under the stack's
+"temporal" figure in `make bench` (a workflow per ticket costs at least this, whatever
+the workflow does), and this process's, the SDK's worker and client: the floor under the
+stack's "worker" figure. `--eager` asks for eager starts (the first task comes back in
 the start's answer; only possible where the starter is also the worker).
 """
 
@@ -55,6 +56,7 @@ async def _phase(client: Client, pid: int, rate: float, count: int, eager: bool)
         latencies.append(time.perf_counter() - began)
 
     cpu_before = procstat.process_cpu_seconds(pid)
+    own_before = procstat.process_cpu_seconds(os.getpid())
     began = time.perf_counter()
     if rate > 0:
         tasks = []
@@ -73,9 +75,13 @@ async def _phase(client: Client, pid: int, rate: float, count: int, eager: bool)
     elapsed = time.perf_counter() - began
     await procstat.settle([pid])
     used = procstat.process_cpu_seconds(pid) - cpu_before
+    own = procstat.process_cpu_seconds(os.getpid()) - own_before
     name = f"{rate:g}/s" if rate > 0 else "saturated (16 starters)"
     summary = summarize(name, latencies, 0, elapsed)
-    return f"{summary.line()}  server CPU/workflow {used / count * 1000:6.2f} ms"
+    return (
+        f"{summary.line()}  worker+starter CPU/workflow {own / count * 1000:6.2f} ms"
+        f"  server CPU/workflow {used / count * 1000:6.2f} ms"
+    )
 
 
 @contextlib.asynccontextmanager
