@@ -289,6 +289,13 @@ MSG_NO_SHOW_FINAL = "NO_SHOW_FINAL"
 MSG_TRANSFERRED = "TRANSFERRED"
 #: The ticket was still open at the branch's closing time.
 MSG_EXPIRED = "EXPIRED"
+#: The customer must walk to a desk now: these go before every other message, in Temporal
+#: (their workflows' task priority) and in RabbitMQ and the bridge (a queue of their own).
+URGENT_MESSAGES = frozenset({MSG_YOUR_TURN, MSG_RECALLED})
+#: Temporal's priority key of an urgent message's workflow and its activity (1 is first;
+#: the server's default, 3, is every other task's): under load they pass the backlog of
+#: creations and ordinary messages. Calls are paced by the desks: no starvation.
+URGENT_PRIORITY_KEY = 1
 MESSAGE_KINDS = (
     MSG_CREATED,
     MSG_TURN_NEAR,

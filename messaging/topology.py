@@ -20,7 +20,7 @@ from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange, 
 from aio_pika.exceptions import AMQPChannelError
 from pamqp.common import FieldTable
 
-from domain.contracts import MSG_RECALLED, MSG_YOUR_TURN
+from domain.contracts import URGENT_MESSAGES
 
 log = logging.getLogger("ticketero.messaging")
 
@@ -31,7 +31,7 @@ TELEGRAM_ROUTING = "notification.telegram.*"
 URGENT_TELEGRAM_QUEUE = "ticketero.telegram.urgent"
 URGENT_TELEGRAM_ROUTING = "notification.telegram.urgent.*"
 #: The customer must walk to a desk now: these go before every other notification.
-URGENT_KINDS = frozenset({MSG_YOUR_TURN, MSG_RECALLED})
+URGENT_KINDS = URGENT_MESSAGES
 #: Raw Bot API updates received by the API's webhook, handled by the bridge.
 UPDATES_QUEUE = "ticketero.telegram.updates"
 UPDATE_ROUTING = "telegram.update"

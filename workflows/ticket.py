@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import (
+    Priority,
     RetryPolicy,
     SearchAttributePair,
     TypedSearchAttributes,
@@ -50,6 +51,8 @@ with workflow.unsafe.imports_passed_through():
         STATE_QUERY,
         TICKET_WORKFLOW,
         TRANSITION_UPDATE,
+        URGENT_MESSAGES,
+        URGENT_PRIORITY_KEY,
         AppliedTransition,
         CreateOutcome,
         CreateResult,
@@ -78,6 +81,10 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows import search
     from workflows.notification import NotificationWorkflow
+
+#: An urgent message's task priority (domain.contracts). Priority is not part of what a
+#: replay compares, so histories from before it replay unchanged (test_replay).
+_URGENT_PRIORITY = Priority(priority_key=URGENT_PRIORITY_KEY)
 
 #: Patch id: a link request from a second chat is refused (histories before it moved chats).
 KEEP_FIRST_CHAT = "link-keeps-first-chat"
@@ -670,6 +677,8 @@ class TicketWorkflow:
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 search_attributes=attributes,
+                # A call waits behind no backlog (its activity inherits this).
+                priority=_URGENT_PRIORITY if kind in URGENT_MESSAGES else Priority.default,
             )
         except WorkflowAlreadyStartedError:
             if not patched:

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
 
+from domain.contracts import (
+    MSG_CREATED,
+    MSG_TURN_NEAR,
+    MSG_YOUR_TURN,
+    URGENT_PRIORITY_KEY,
+    notification_workflow_id,
+)
 from tests.notifications.helpers import Phone, bridge_ready
 from tests.support.branches import add_branch
 from tests.support.data import chat_id, ticket_body
+from tests.support.stack import Stack
 from tests.support.staff import Staff, add_advisor
 from tests.support.wait import eventually
 
@@ -53,7 +63,7 @@ async def serve_next(api: httpx.AsyncClient, advisor: Staff) -> str:
 
 
 async def test_created_near_and_your_turn_arrive_once_in_order(
-    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, db: AsyncEngine
+    api: httpx.AsyncClient, sandbox: httpx.AsyncClient, db: AsyncEngine, stack: Stack
 ) -> None:
     branch = await add_branch(api)
     ahead = [
@@ -102,6 +112,16 @@ async def test_created_near_and_your_turn_arrive_once_in_order(
         return got if got == expected else None
 
     await eventually(recorded, timeout=10, what="the three messages recorded SENT once")
+
+    # The call's message runs ahead of Temporal's backlog; the others keep the default.
+    client = await Client.connect(stack.temporal_address)
+    reference = uuid.UUID(mine["reference"])
+    keys = {}
+    for kind in (MSG_CREATED, MSG_TURN_NEAR, MSG_YOUR_TURN):
+        handle = client.get_workflow_handle(notification_workflow_id(reference, kind, 1))
+        info = (await handle.describe()).raw_description.workflow_execution_info
+        keys[kind] = info.priority.priority_key
+    assert keys == {MSG_CREATED: 0, MSG_TURN_NEAR: 0, MSG_YOUR_TURN: URGENT_PRIORITY_KEY}, keys
 
 
 async def test_called_again_after_a_transfer_gets_a_second_your_turn(
