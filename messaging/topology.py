@@ -30,7 +30,7 @@ TELEGRAM_ROUTING = "notification.telegram.*"
 #: The queue of time-critical notifications (kinds in URGENT_KINDS).
 URGENT_TELEGRAM_QUEUE = "ticketero.telegram.urgent"
 URGENT_TELEGRAM_ROUTING = "notification.telegram.urgent.*"
-#: The customer must walk to a desk now: these go before every other notification.
+#: The time-critical kinds, which get this queue (domain.contracts.URGENT_MESSAGES).
 URGENT_KINDS = URGENT_MESSAGES
 #: Raw Bot API updates received by the API's webhook, handled by the bridge.
 UPDATES_QUEUE = "ticketero.telegram.updates"
